@@ -1,0 +1,325 @@
+//! One error type for everything inflow does.
+
+use std::fmt;
+use std::time::Duration;
+
+/// `Result` with inflow's [`Error`] as the default error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, from encoding a point to reading a response.
+///
+/// Messages never contain a password or a token: credentials travel in a
+/// header and are redacted from every `Debug` and `Display`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A point could not be encoded; nothing was sent and the batch is unchanged.
+    #[error("invalid point for measurement {measurement:?}: {reason}")]
+    InvalidPoint {
+        /// The measurement the point was meant for.
+        measurement: String,
+        /// What is wrong with it.
+        reason: InvalidPoint,
+    },
+    /// The server refused the write (`400`): a line it could not parse or a
+    /// field type conflict. Nothing of the request was stored unless the
+    /// message says `partial write`, which is [`Error::PartialWrite`].
+    #[error("write failed ({status}): {message}")]
+    WriteFailed {
+        /// HTTP status code.
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// The server stored some points of a write and dropped others.
+    #[error("partial write, {} dropped: {message}", dropped.map_or_else(|| "some points".to_string(), |n| format!("{n} point(s)")))]
+    PartialWrite {
+        /// How many points the server says it dropped (`dropped=N`), when it says.
+        /// `Some(0)` with unparsable lines: the server counts those separately.
+        dropped: Option<u64>,
+        /// The server's message.
+        message: String,
+    },
+    /// A query was rejected as a whole (for example a syntax error, `400`).
+    #[error("query failed ({status}): {message}")]
+    QueryFailed {
+        /// HTTP status code.
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// One statement of a query failed; the server answers `200` with an
+    /// `error` inside the statement's result.
+    #[error("statement {statement} failed: {message}")]
+    Statement {
+        /// Zero-based index of the statement in the query string.
+        statement: usize,
+        /// The server's message.
+        message: String,
+    },
+    /// The database does not exist (`404` on `/write`).
+    #[error("database not found: {message}")]
+    DatabaseNotFound {
+        /// The server's message.
+        message: String,
+    },
+    /// Authentication failed (`401`).
+    #[error("unauthorized: {message}")]
+    Unauthorized {
+        /// The server's message.
+        message: String,
+    },
+    /// The user may not do this (`403`).
+    #[error("forbidden: {message}")]
+    Forbidden {
+        /// The server's message.
+        message: String,
+    },
+    /// The request body is larger than the server's `max-body-size` (`413`).
+    #[error("payload too large ({bytes} bytes): {message}")]
+    PayloadTooLarge {
+        /// Size of the body that was refused.
+        bytes: usize,
+        /// The server's message.
+        message: String,
+    },
+    /// The server asks to slow down (`429`).
+    #[error("rate limited{}: {message}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs_f64())).unwrap_or_default())]
+    RateLimited {
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+        /// The server's message.
+        message: String,
+    },
+    /// The server failed (`5xx`).
+    #[error("server error ({status}): {message}")]
+    Server {
+        /// HTTP status code.
+        status: u16,
+        /// The server's message.
+        message: String,
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// Any other status the server answered with.
+    #[error("unexpected response ({status}): {message}")]
+    UnexpectedStatus {
+        /// HTTP status code.
+        status: u16,
+        /// The body, or the start of it.
+        message: String,
+    },
+    /// A response could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The request did not complete: connection refused or reset, DNS, TLS.
+    #[error("transport error{}: {source}", if *timeout { " (timeout)" } else { "" })]
+    Transport {
+        /// Whether the request timed out.
+        timeout: bool,
+        /// The underlying error (without URL).
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The client was configured wrongly (a bad URL, a missing database).
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// A commit could not write some points even after isolating them; every
+    /// other point of the batch was written.
+    #[error("{} point(s) rejected by the server, the rest were written; first: {}", rejected.len(), rejected.first().map(|r| r.to_string()).unwrap_or_default())]
+    Rejected {
+        /// Each rejected line, with the server's reason.
+        rejected: Vec<RejectedPoint>,
+    },
+}
+
+impl Error {
+    /// Whether sending the same request again may succeed: connection errors,
+    /// timeouts, `5xx` and `429`. Other `4xx` answers will not change.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::Transport { .. } | Error::Server { .. } | Error::RateLimited { .. }
+        )
+    }
+
+    /// Whether the request timed out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Transport { timeout: true, .. })
+    }
+
+    /// The HTTP status code, when the error came from one.
+    pub fn status(&self) -> Option<u16> {
+        Some(match self {
+            Error::WriteFailed { status, .. }
+            | Error::QueryFailed { status, .. }
+            | Error::Server { status, .. }
+            | Error::UnexpectedStatus { status, .. } => *status,
+            Error::PartialWrite { .. } => 400,
+            Error::DatabaseNotFound { .. } => 404,
+            Error::Unauthorized { .. } => 401,
+            Error::Forbidden { .. } => 403,
+            Error::PayloadTooLarge { .. } => 413,
+            Error::RateLimited { .. } => 429,
+            _ => return None,
+        })
+    }
+
+    /// How long the server asked to wait before trying again, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } | Error::Server { retry_after, .. } => {
+                *retry_after
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn transport(err: reqwest::Error) -> Self {
+        let timeout = err.is_timeout();
+        Error::Transport {
+            timeout,
+            source: Box::new(err.without_url()),
+        }
+    }
+
+    pub(crate) fn invalid(measurement: impl Into<String>, reason: InvalidPoint) -> Self {
+        Error::InvalidPoint {
+            measurement: measurement.into(),
+            reason,
+        }
+    }
+}
+
+/// A line the server would not store, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedPoint {
+    /// The line protocol of the point, without the trailing newline.
+    pub line: String,
+    /// The error the server gave for it.
+    pub message: String,
+}
+
+impl fmt::Display for RejectedPoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.line, self.message)
+    }
+}
+
+/// Why a point cannot be written. Each of these is refused before sending,
+/// because the server would refuse it or store something else.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidPoint {
+    /// The measurement name is empty.
+    #[error("the measurement name is empty")]
+    EmptyMeasurement,
+    /// A point needs at least one field (all were `None`, or none were given).
+    #[error("the point has no fields; InfluxDB needs at least one")]
+    NoFields,
+    /// A tag key is empty.
+    #[error("a tag key is empty")]
+    EmptyTagKey,
+    /// A field key is empty.
+    #[error("a field key is empty")]
+    EmptyFieldKey,
+    /// The same tag key twice.
+    #[error("tag {0:?} is given twice")]
+    DuplicateTag(String),
+    /// A float field is NaN or infinite, which line protocol cannot carry.
+    #[error("field {field:?} is {value}, which InfluxDB cannot store")]
+    NonFiniteFloat {
+        /// The field key.
+        field: String,
+        /// `NaN`, `inf` or `-inf`.
+        value: String,
+    },
+    /// A newline in a measurement, tag key, tag value or field key would
+    /// split the line.
+    #[error("{what} {text:?} contains a newline")]
+    Newline {
+        /// `measurement`, `tag key`, `tag value` or `field key`.
+        what: &'static str,
+        /// The offending text.
+        text: String,
+    },
+    /// A trailing backslash would escape the separator after it.
+    #[error("{what} {text:?} ends in a backslash, which would escape the separator after it")]
+    TrailingBackslash {
+        /// `measurement`, `tag key`, `tag value` or `field key`.
+        what: &'static str,
+        /// The offending text.
+        text: String,
+    },
+    /// `time` cannot be a tag or field key: the server drops it.
+    #[error("{what} may not be named \"time\"; the server drops it")]
+    TimeKey {
+        /// `tag key` or `field key`.
+        what: &'static str,
+    },
+    /// A string field is longer than the limit.
+    #[error("string field {field:?} is {len} bytes, more than the limit of {limit}")]
+    StringTooLong {
+        /// The field key.
+        field: String,
+        /// Its length in bytes.
+        len: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// An unsigned value above `i64::MAX` while unsigned output is off
+    /// (InfluxDB 1.x OSS has no unsigned type).
+    #[error("field {field:?} = {value} does not fit a signed 64-bit integer; enable unsigned output for servers that support `u`")]
+    UnsignedOverflow {
+        /// The field key.
+        field: String,
+        /// The value.
+        value: u64,
+    },
+    /// The timestamp is outside the range InfluxDB can store
+    /// (-9223372036854775806 ..= 9223372036854775806 ns, 1677-09-21 to 2262-04-11).
+    #[error("timestamp is outside the range InfluxDB can store (1677-09-21 to 2262-04-11)")]
+    TimestampOutOfRange,
+    /// The series key (measurement and tags) is longer than 65535 bytes.
+    #[error("series key is {len} bytes, more than the limit of 65535")]
+    KeyTooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+}
+
+/// A response body that does not decode into what was asked for.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// A column the struct needs is not in the result.
+    #[error("{measurement}: column {column:?} is missing (expected {expected})")]
+    MissingColumn {
+        /// The struct's measurement.
+        measurement: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The Rust type that was expected.
+        expected: &'static str,
+    },
+    /// A value has the wrong type for its field.
+    #[error("{measurement}: column {column:?} expected {expected}, found {found}")]
+    WrongType {
+        /// The struct's measurement.
+        measurement: &'static str,
+        /// The column.
+        column: String,
+        /// What was expected.
+        expected: &'static str,
+        /// What the server sent.
+        found: String,
+    },
+    /// The body is not the JSON the server is expected to send.
+    #[error("malformed response: {0}")]
+    Malformed(String),
+    /// A chunked response ended while a series was still incomplete.
+    #[error("response ended in the middle of series {0:?}")]
+    Truncated(String),
+    /// `fetch_one` found no row.
+    #[error("the query returned no rows")]
+    NoRows,
+}

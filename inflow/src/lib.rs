@@ -1,0 +1,17 @@
+//! inflow: a typed InfluxDB client.
+#![deny(missing_docs)]
+#![deny(missing_debug_implementations)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod error;
+pub mod line_protocol;
+pub mod measurement;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use error::{DecodeError, Error, InvalidPoint, RejectedPoint, Result};
+pub use line_protocol::{EncodeOptions, Precision};
+pub use measurement::{
+    Column, ColumnKind, FieldData, FieldRef, FieldValue, FromTag, Measurement, Point, TagValue,
+    TimeValue, ToLine,
+};

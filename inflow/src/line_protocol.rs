@@ -1,0 +1,639 @@
+//! The line protocol encoder: escaping, validation and number formatting
+//! straight into a caller-owned, reusable buffer.
+//!
+//! The rules are InfluxDB 1.x's: measurements escape `,` and space; tag keys,
+//! tag values and field keys escape `,`, `=` and space; string field values
+//! are double-quoted with `"` and `\` escaped. Backslashes elsewhere are
+//! written as they are (1.x does not unescape them), so a name that ends in
+//! one is refused, as is a newline anywhere but inside a string field.
+
+use crate::error::{Error, InvalidPoint};
+use crate::measurement::{FieldRef, ToLine};
+
+/// The largest string field inflow writes, in bytes.
+pub const MAX_STRING_FIELD_LEN: usize = 64 * 1024;
+/// The largest series key (measurement and tags) InfluxDB accepts, in bytes.
+pub const MAX_KEY_LEN: usize = 65535;
+/// The earliest timestamp InfluxDB can store, in nanoseconds since the epoch.
+pub const MIN_TIMESTAMP_NS: i64 = i64::MIN + 2;
+/// The latest timestamp InfluxDB can store, in nanoseconds since the epoch.
+pub const MAX_TIMESTAMP_NS: i64 = i64::MAX - 1;
+
+/// The unit of the timestamps written and asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Precision {
+    /// Nanoseconds (`ns`), the default.
+    #[default]
+    Nanoseconds,
+    /// Microseconds (`u`).
+    Microseconds,
+    /// Milliseconds (`ms`).
+    Milliseconds,
+    /// Seconds (`s`).
+    Seconds,
+    /// Minutes (`m`).
+    Minutes,
+    /// Hours (`h`).
+    Hours,
+}
+
+impl Precision {
+    /// The value of the `precision` (and `epoch`) parameter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::Nanoseconds => "ns",
+            Precision::Microseconds => "u",
+            Precision::Milliseconds => "ms",
+            Precision::Seconds => "s",
+            Precision::Minutes => "m",
+            Precision::Hours => "h",
+        }
+    }
+
+    /// Nanoseconds in one unit.
+    pub fn nanos_per_unit(self) -> i64 {
+        match self {
+            Precision::Nanoseconds => 1,
+            Precision::Microseconds => 1_000,
+            Precision::Milliseconds => 1_000_000,
+            Precision::Seconds => 1_000_000_000,
+            Precision::Minutes => 60_000_000_000,
+            Precision::Hours => 3_600_000_000_000,
+        }
+    }
+
+    /// Converts nanoseconds to this unit, truncating toward zero as the
+    /// server does.
+    pub fn from_nanos(self, nanos: i64) -> i64 {
+        nanos / self.nanos_per_unit()
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Ok(match s {
+            "ns" | "n" => Precision::Nanoseconds,
+            "u" | "us" | "µ" => Precision::Microseconds,
+            "ms" => Precision::Milliseconds,
+            "s" => Precision::Seconds,
+            "m" => Precision::Minutes,
+            "h" => Precision::Hours,
+            other => {
+                return Err(Error::Config(format!(
+                    "unknown precision {other:?} (use ns, u, ms, s, m or h)"
+                )))
+            }
+        })
+    }
+}
+
+/// How points are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EncodeOptions {
+    /// The unit timestamps are written in; must match the `precision`
+    /// parameter of the write.
+    pub precision: Precision,
+    /// Write unsigned integers with the `u` suffix (InfluxDB 2.x, 3.x and
+    /// 1.x Enterprise). Off: they are written as signed integers when they
+    /// fit, and refused when they do not.
+    pub unsigned: bool,
+}
+
+/// Encodes one value of `T` as a line (with its newline) at the end of `buf`.
+///
+/// On error, `buf` is left exactly as it was. A point without a time gets
+/// the current time now, so sending the buffer again never duplicates it.
+pub fn encode<T: ToLine + ?Sized>(
+    value: &T,
+    buf: &mut Vec<u8>,
+    options: &EncodeOptions,
+) -> Result<(), Error> {
+    let start = buf.len();
+    let mut writer = LineWriter {
+        buf,
+        start,
+        fields: 0,
+        options,
+    };
+    match value.encode(&mut writer) {
+        Ok(()) => Ok(()),
+        Err(reason) => {
+            buf.truncate(start);
+            Err(Error::invalid(value.measurement_name(), reason))
+        }
+    }
+}
+
+/// Writes one line. Handed to [`ToLine::encode`]; generated code and
+/// [`Point`](crate::Point) call its methods in order: measurement, tags
+/// (sorted by key), fields, then [`finish`](LineWriter::finish).
+#[derive(Debug)]
+pub struct LineWriter<'a> {
+    buf: &'a mut Vec<u8>,
+    start: usize,
+    fields: u32,
+    options: &'a EncodeOptions,
+}
+
+impl LineWriter<'_> {
+    /// Writes a measurement name that is already escaped and valid (the
+    /// derive checks and escapes it at compile time).
+    #[inline]
+    pub fn measurement_escaped(&mut self, escaped: &str) {
+        self.buf.extend_from_slice(escaped.as_bytes());
+    }
+
+    /// Checks, escapes and writes a measurement name.
+    pub fn measurement(&mut self, name: &str) -> Result<(), InvalidPoint> {
+        if name.is_empty() {
+            return Err(InvalidPoint::EmptyMeasurement);
+        }
+        check_name("measurement", name)?;
+        escape_into(self.buf, name.as_bytes(), is_measurement_special);
+        Ok(())
+    }
+
+    /// Writes a tag whose key is already escaped and valid. An empty value
+    /// leaves the tag out, as the server does not accept empty tag values.
+    #[inline]
+    pub fn tag_escaped(&mut self, escaped_key: &str, value: &str) -> Result<(), InvalidPoint> {
+        if value.is_empty() {
+            return Ok(());
+        }
+        check_name("tag value", value)?;
+        self.buf.push(b',');
+        self.buf.extend_from_slice(escaped_key.as_bytes());
+        self.buf.push(b'=');
+        escape_into(self.buf, value.as_bytes(), is_key_special);
+        Ok(())
+    }
+
+    /// Checks, escapes and writes a tag. An empty value leaves the tag out.
+    pub fn tag(&mut self, key: &str, value: &str) -> Result<(), InvalidPoint> {
+        check_key("tag key", key)?;
+        if value.is_empty() {
+            return Ok(());
+        }
+        check_name("tag value", value)?;
+        self.buf.push(b',');
+        escape_into(self.buf, key.as_bytes(), is_key_special);
+        self.buf.push(b'=');
+        escape_into(self.buf, value.as_bytes(), is_key_special);
+        Ok(())
+    }
+
+    /// Writes a field whose key is already escaped and valid.
+    #[inline]
+    pub fn field_escaped(&mut self, escaped_key: &str, value: FieldRef<'_>) -> Result<(), InvalidPoint> {
+        self.check_value(escaped_key, &value)?;
+        self.separator()?;
+        self.buf.extend_from_slice(escaped_key.as_bytes());
+        self.buf.push(b'=');
+        self.write_value(value);
+        Ok(())
+    }
+
+    /// Checks, escapes and writes a field.
+    pub fn field(&mut self, key: &str, value: FieldRef<'_>) -> Result<(), InvalidPoint> {
+        check_key("field key", key)?;
+        self.check_value(key, &value)?;
+        self.separator()?;
+        escape_into(self.buf, key.as_bytes(), is_key_special);
+        self.buf.push(b'=');
+        self.write_value(value);
+        Ok(())
+    }
+
+    /// Ends the line with its timestamp: `Some(nanoseconds since the epoch)`,
+    /// or `None` for the current time.
+    pub fn finish(&mut self, time_ns: Option<i64>) -> Result<(), InvalidPoint> {
+        if self.fields == 0 {
+            return Err(InvalidPoint::NoFields);
+        }
+        let nanos = match time_ns {
+            Some(t) => t,
+            None => now_nanos()?,
+        };
+        if !(MIN_TIMESTAMP_NS..=MAX_TIMESTAMP_NS).contains(&nanos) {
+            return Err(InvalidPoint::TimestampOutOfRange);
+        }
+        self.buf.push(b' ');
+        let mut digits = itoa::Buffer::new();
+        self.buf
+            .extend_from_slice(digits.format(self.options.precision.from_nanos(nanos)).as_bytes());
+        self.buf.push(b'\n');
+        Ok(())
+    }
+
+    fn check_value(&self, key: &str, value: &FieldRef<'_>) -> Result<(), InvalidPoint> {
+        match *value {
+            FieldRef::Float(f) if !f.is_finite() => Err(InvalidPoint::NonFiniteFloat {
+                field: key.to_string(),
+                value: f.to_string(),
+            }),
+            FieldRef::UInt(u) if !self.options.unsigned && u > i64::MAX as u64 => {
+                Err(InvalidPoint::UnsignedOverflow {
+                    field: key.to_string(),
+                    value: u,
+                })
+            }
+            FieldRef::Str(s) if s.len() > MAX_STRING_FIELD_LEN => {
+                Err(InvalidPoint::StringTooLong {
+                    field: key.to_string(),
+                    len: s.len(),
+                    limit: MAX_STRING_FIELD_LEN,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    #[inline]
+    fn separator(&mut self) -> Result<(), InvalidPoint> {
+        if self.fields == 0 {
+            let key_len = self.buf.len() - self.start;
+            if key_len > MAX_KEY_LEN {
+                return Err(InvalidPoint::KeyTooLong { len: key_len });
+            }
+            self.buf.push(b' ');
+        } else {
+            self.buf.push(b',');
+        }
+        self.fields += 1;
+        Ok(())
+    }
+
+    #[inline]
+    fn write_value(&mut self, value: FieldRef<'_>) {
+        match value {
+            FieldRef::Float(f) => {
+                let mut digits = ryu::Buffer::new();
+                self.buf.extend_from_slice(digits.format_finite(f).as_bytes());
+            }
+            FieldRef::Int(i) => {
+                let mut digits = itoa::Buffer::new();
+                self.buf.extend_from_slice(digits.format(i).as_bytes());
+                self.buf.push(b'i');
+            }
+            FieldRef::UInt(u) => {
+                let mut digits = itoa::Buffer::new();
+                self.buf.extend_from_slice(digits.format(u).as_bytes());
+                self.buf.push(if self.options.unsigned { b'u' } else { b'i' });
+            }
+            FieldRef::Bool(b) => {
+                self.buf
+                    .extend_from_slice(if b { b"true" } else { b"false" });
+            }
+            FieldRef::Str(s) => {
+                self.buf.push(b'"');
+                escape_into(self.buf, s.as_bytes(), |b| b == b'"' || b == b'\\');
+                self.buf.push(b'"');
+            }
+        }
+    }
+}
+
+fn now_nanos() -> Result<i64, InvalidPoint> {
+    chrono::Utc::now()
+        .timestamp_nanos_opt()
+        .ok_or(InvalidPoint::TimestampOutOfRange)
+}
+
+/// Checks what every measurement, key and tag value must satisfy.
+fn check_name(what: &'static str, text: &str) -> Result<(), InvalidPoint> {
+    if text.as_bytes().contains(&b'\n') {
+        return Err(InvalidPoint::Newline {
+            what,
+            text: text.to_string(),
+        });
+    }
+    if text.ends_with('\\') {
+        return Err(InvalidPoint::TrailingBackslash {
+            what,
+            text: text.to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn check_key(what: &'static str, key: &str) -> Result<(), InvalidPoint> {
+    if key.is_empty() {
+        return Err(if what == "tag key" {
+            InvalidPoint::EmptyTagKey
+        } else {
+            InvalidPoint::EmptyFieldKey
+        });
+    }
+    if key == "time" {
+        return Err(InvalidPoint::TimeKey { what });
+    }
+    check_name(what, key)
+}
+
+#[inline]
+fn is_measurement_special(b: u8) -> bool {
+    b == b',' || b == b' '
+}
+
+#[inline]
+fn is_key_special(b: u8) -> bool {
+    b == b',' || b == b'=' || b == b' '
+}
+
+/// Copies `bytes` into `buf`, putting a backslash before each byte for which
+/// `special` holds. Runs without special bytes are copied in one go.
+#[inline]
+fn escape_into(buf: &mut Vec<u8>, bytes: &[u8], special: impl Fn(u8) -> bool) {
+    let mut run_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if special(b) {
+            buf.extend_from_slice(&bytes[run_start..i]);
+            buf.push(b'\\');
+            run_start = i;
+        }
+    }
+    buf.extend_from_slice(&bytes[run_start..]);
+}
+
+/// Escapes a measurement name; what the derive does at compile time.
+pub fn escape_measurement(name: &str) -> String {
+    let mut out = Vec::with_capacity(name.len());
+    escape_into(&mut out, name.as_bytes(), is_measurement_special);
+    String::from_utf8(out).expect("escaping keeps UTF-8")
+}
+
+/// Escapes a tag key, tag value or field key.
+pub fn escape_key(key: &str) -> String {
+    let mut out = Vec::with_capacity(key.len());
+    escape_into(&mut out, key.as_bytes(), is_key_special);
+    String::from_utf8(out).expect("escaping keeps UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Point;
+
+    fn line(p: &Point) -> Result<String, Error> {
+        line_with(p, EncodeOptions::default())
+    }
+
+    fn line_with(p: &Point, opts: EncodeOptions) -> Result<String, Error> {
+        let mut buf = Vec::new();
+        encode(p, &mut buf, &opts)?;
+        Ok(String::from_utf8(buf).unwrap())
+    }
+
+    fn reason(p: &Point) -> InvalidPoint {
+        match line(p) {
+            Err(Error::InvalidPoint { reason, .. }) => reason,
+            other => panic!("expected an invalid point, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn plain_point() {
+        let p = Point::new("cpu")
+            .tag("host", "a")
+            .field("v", 1.5)
+            .timestamp_nanos(10);
+        assert_eq!(line(&p).unwrap(), "cpu,host=a v=1.5 10\n");
+    }
+
+    #[test]
+    fn measurement_escapes_comma_and_space_only() {
+        let p = Point::new("a b,c=d").field("v", 1i64).timestamp_nanos(0);
+        assert_eq!(line(&p).unwrap(), "a\\ b\\,c=d v=1i 0\n");
+    }
+
+    #[test]
+    fn keys_and_tag_values_escape_comma_equals_space() {
+        let p = Point::new("m")
+            .tag("k =,", "v =,")
+            .field("f =,", true)
+            .timestamp_nanos(0);
+        assert_eq!(line(&p).unwrap(), "m,k\\ \\=\\,=v\\ \\=\\, f\\ \\=\\,=true 0\n");
+    }
+
+    #[test]
+    fn backslashes_are_not_escaped_in_names() {
+        let p = Point::new("m\\x")
+            .tag("k", "C:\\dir")
+            .field("f", 1i64)
+            .timestamp_nanos(0);
+        assert_eq!(line(&p).unwrap(), "m\\x,k=C:\\dir f=1i 0\n");
+    }
+
+    #[test]
+    fn string_fields_escape_quote_and_backslash_and_keep_newlines() {
+        let p = Point::new("m")
+            .field("s", "say \"hi\"\\\nbye")
+            .timestamp_nanos(0);
+        assert_eq!(line(&p).unwrap(), "m s=\"say \\\"hi\\\"\\\\\nbye\" 0\n");
+    }
+
+    #[test]
+    fn unicode_and_emoji_pass_through() {
+        let p = Point::new("température 🌡")
+            .tag("lieu", "Gröningen 🚲")
+            .field("naïve", "日本語")
+            .timestamp_nanos(0);
+        assert_eq!(
+            line(&p).unwrap(),
+            "température\\ 🌡,lieu=Gröningen\\ 🚲 naïve=\"日本語\" 0\n"
+        );
+    }
+
+    #[test]
+    fn quotes_in_tags_are_plain_characters() {
+        let p = Point::new("m")
+            .tag("k", "\"quoted\"")
+            .field("f", 1i64)
+            .timestamp_nanos(0);
+        assert_eq!(line(&p).unwrap(), "m,k=\"quoted\" f=1i 0\n");
+    }
+
+    #[test]
+    fn leading_backslash_is_fine_trailing_is_refused() {
+        let p = Point::new("m").tag("k", "\\lead").field("f", 1i64).timestamp_nanos(0);
+        assert_eq!(line(&p).unwrap(), "m,k=\\lead f=1i 0\n");
+        for p in [
+            Point::new("m\\").field("f", 1i64),
+            Point::new("m").tag("k\\", "v").field("f", 1i64),
+            Point::new("m").tag("k", "v\\").field("f", 1i64),
+            Point::new("m").field("f\\", 1i64),
+        ] {
+            assert!(matches!(reason(&p), InvalidPoint::TrailingBackslash { .. }));
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        let p = Point::new("m")
+            .field("i", -42i64)
+            .field("u", 42u64)
+            .field("f", 1e300)
+            .field("g", 0.1)
+            .field("z", -0.0)
+            .field("b", false)
+            .timestamp_nanos(-5);
+        assert_eq!(
+            line(&p).unwrap(),
+            "m i=-42i,u=42i,f=1e300,g=0.1,z=-0.0,b=false -5\n"
+        );
+    }
+
+    #[test]
+    fn unsigned_suffix_and_overflow() {
+        let big = Point::new("m").field("u", u64::MAX).timestamp_nanos(0);
+        assert_eq!(
+            reason(&big),
+            InvalidPoint::UnsignedOverflow {
+                field: "u".into(),
+                value: u64::MAX
+            }
+        );
+        let opts = EncodeOptions {
+            unsigned: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            line_with(&big, opts).unwrap(),
+            "m u=18446744073709551615u 0\n"
+        );
+        let edge = Point::new("m").field("u", i64::MAX as u64).timestamp_nanos(0);
+        assert_eq!(line(&edge).unwrap(), "m u=9223372036854775807i 0\n");
+    }
+
+    #[test]
+    fn rejections() {
+        assert!(matches!(
+            reason(&Point::new("m").field("f", f64::NAN)),
+            InvalidPoint::NonFiniteFloat { .. }
+        ));
+        assert!(matches!(
+            reason(&Point::new("m").field("f", f64::INFINITY)),
+            InvalidPoint::NonFiniteFloat { .. }
+        ));
+        assert!(matches!(
+            reason(&Point::new("m").field("f", f64::NEG_INFINITY)),
+            InvalidPoint::NonFiniteFloat { .. }
+        ));
+        assert_eq!(reason(&Point::new("m")), InvalidPoint::NoFields);
+        assert_eq!(
+            reason(&Point::new("m").tag("h", "a")),
+            InvalidPoint::NoFields
+        );
+        assert_eq!(
+            reason(&Point::new("").field("f", 1i64)),
+            InvalidPoint::EmptyMeasurement
+        );
+        assert_eq!(
+            reason(&Point::new("m").tag("", "a").field("f", 1i64)),
+            InvalidPoint::EmptyTagKey
+        );
+        assert_eq!(
+            reason(&Point::new("m").field("", 1i64)),
+            InvalidPoint::EmptyFieldKey
+        );
+        for p in [
+            Point::new("c\npu").field("f", 1i64),
+            Point::new("m").tag("a\nb", "v").field("f", 1i64),
+            Point::new("m").tag("k", "a\nb").field("f", 1i64),
+            Point::new("m").field("a\nb", 1i64),
+        ] {
+            assert!(matches!(reason(&p), InvalidPoint::Newline { .. }));
+        }
+        assert!(matches!(
+            reason(&Point::new("m").field("s", "x".repeat(MAX_STRING_FIELD_LEN + 1))),
+            InvalidPoint::StringTooLong { .. }
+        ));
+        assert_eq!(
+            reason(&Point::new("m").field("f", 1i64).timestamp_nanos(i64::MAX)),
+            InvalidPoint::TimestampOutOfRange
+        );
+        assert_eq!(
+            reason(&Point::new("m").field("f", 1i64).timestamp_nanos(i64::MIN)),
+            InvalidPoint::TimestampOutOfRange
+        );
+        assert!(matches!(
+            reason(&Point::new("a".repeat(65536)).field("f", 1i64)),
+            InvalidPoint::KeyTooLong { len: 65536 }
+        ));
+        assert_eq!(
+            reason(&Point::new("m").tag("time", "x").field("f", 1i64)),
+            InvalidPoint::TimeKey { what: "tag key" }
+        );
+        assert_eq!(
+            reason(&Point::new("m").field("time", 1i64)),
+            InvalidPoint::TimeKey { what: "field key" }
+        );
+        assert_eq!(
+            reason(&Point::new("m").tag("h", "a").tag("h", "b").field("f", 1i64)),
+            InvalidPoint::DuplicateTag("h".into())
+        );
+    }
+
+    #[test]
+    fn error_leaves_buffer_unchanged() {
+        let mut buf = b"existing\n".to_vec();
+        let bad = Point::new("m").tag("k", "v").field("a", 1i64).field("b", f64::NAN);
+        assert!(encode(&bad, &mut buf, &EncodeOptions::default()).is_err());
+        assert_eq!(buf, b"existing\n");
+    }
+
+    #[test]
+    fn empty_tag_values_are_left_out() {
+        let p = Point::new("m")
+            .tag("a", "")
+            .tag("b", "x")
+            .field("f", 1i64)
+            .timestamp_nanos(0);
+        assert_eq!(line(&p).unwrap(), "m,b=x f=1i 0\n");
+    }
+
+    #[test]
+    fn tags_are_sorted_by_key() {
+        let p = Point::new("m")
+            .tag("zone", "1")
+            .tag("app", "2")
+            .tag("Host", "3")
+            .field("f", 1i64)
+            .timestamp_nanos(0);
+        assert_eq!(line(&p).unwrap(), "m,Host=3,app=2,zone=1 f=1i 0\n");
+    }
+
+    #[test]
+    fn precision_truncates_exactly() {
+        let ns = 1_700_000_000_123_456_789i64;
+        let expect = [
+            (Precision::Nanoseconds, 1_700_000_000_123_456_789),
+            (Precision::Microseconds, 1_700_000_000_123_456),
+            (Precision::Milliseconds, 1_700_000_000_123),
+            (Precision::Seconds, 1_700_000_000),
+            (Precision::Minutes, 28_333_333),
+            (Precision::Hours, 472_222),
+        ];
+        for (precision, want) in expect {
+            assert_eq!(precision.from_nanos(ns), want, "{precision:?}");
+            let p = Point::new("m").field("f", 1i64).timestamp_nanos(ns);
+            let opts = EncodeOptions {
+                precision,
+                unsigned: false,
+            };
+            assert_eq!(line_with(&p, opts).unwrap(), format!("m f=1i {want}\n"));
+        }
+        assert_eq!(Precision::Seconds.from_nanos(-1_500_000_000), -1);
+    }
+
+    #[test]
+    fn missing_time_is_filled_at_encode() {
+        let before = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+        let text = line(&Point::new("m").field("f", 1i64)).unwrap();
+        let after = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+        let ts: i64 = text.trim_end().rsplit(' ').next().unwrap().parse().unwrap();
+        assert!((before..=after).contains(&ts), "{before} <= {ts} <= {after}");
+    }
+}
