@@ -6,11 +6,18 @@
 pub mod error;
 pub mod line_protocol;
 pub mod measurement;
+pub mod query;
+pub mod response;
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
 pub use error::{DecodeError, Error, InvalidPoint, RejectedPoint, Result};
+pub use inflow_derive::Measurement;
 pub use line_protocol::{EncodeOptions, Precision};
+pub use response::FromRow;
 pub use measurement::{
     Column, ColumnKind, FieldData, FieldRef, FieldValue, FromTag, Measurement, Point, TagValue,
     TimeValue, ToLine,
