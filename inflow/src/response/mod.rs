@@ -1,8 +1,22 @@
 //! Decoding `/query` bodies straight into rows and into `T`.
+//!
+//! Typed decoding walks the JSON with serde's visitors: each row's cells go
+//! straight into the struct's generated row builder, with no tree in
+//! between. A body may hold several JSON documents (a `chunked=true`
+//! response); [`DocumentSplitter`] finds where each ends, incrementally, so
+//! a stream is decoded one chunk at a time.
 
 pub mod cell;
 
-use crate::error::DecodeError;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use crate::error::{DecodeError, Error};
 use crate::measurement::Measurement;
 
 pub use cell::{Cell, FromCell};
@@ -31,4 +45,760 @@ pub trait RowBuilder<T>: Sized {
     fn set(&mut self, slot: usize, cell: Cell<'_>);
     /// The row, or what is missing or wrong in it.
     fn finish(self) -> Result<T, DecodeError>;
+}
+
+// ---------------------------------------------------------------------------
+// Splitting a body into JSON documents
+// ---------------------------------------------------------------------------
+
+/// Finds where each JSON document of a concatenated stream ends, whether
+/// or not documents are separated by newlines. Feed it the growing buffer;
+/// it remembers how far it has scanned.
+#[derive(Debug, Default, Clone)]
+pub struct DocumentSplitter {
+    scanned: usize,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    started: bool,
+}
+
+impl DocumentSplitter {
+    /// A splitter at the start of a stream.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The end (exclusive) of the first complete document in `buf`, which
+    /// must hold everything since the last document returned. After a
+    /// document is taken, call [`consumed`](Self::consumed).
+    pub fn next_end(&mut self, buf: &[u8]) -> Option<usize> {
+        while self.scanned < buf.len() {
+            let b = buf[self.scanned];
+            self.scanned += 1;
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    self.started = true;
+                }
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 0 && self.started {
+                        self.started = false;
+                        return Some(self.scanned);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Tells the splitter that the first `n` bytes were removed from the
+    /// buffer.
+    pub fn consumed(&mut self, n: usize) {
+        self.scanned -= n.min(self.scanned);
+    }
+
+    /// Whether a document has begun but not ended.
+    pub fn in_document(&self) -> bool {
+        self.started
+    }
+}
+
+/// Calls `each` on every JSON document of `body`.
+fn for_each_document(
+    body: &[u8],
+    mut each: impl FnMut(&[u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut splitter = DocumentSplitter::new();
+    let mut start = 0;
+    while let Some(end) = splitter.next_end(&body[start..]) {
+        each(&body[start..start + end])?;
+        start += end;
+        splitter.consumed(end);
+    }
+    if body[start..].iter().any(|b| !b.is_ascii_whitespace()) {
+        return Err(DecodeError::Malformed(format!(
+            "response ends in the middle of a JSON document: {}",
+            snippet(&body[start..])
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn snippet(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut s: String = text.chars().take(120).collect();
+    if s.len() < text.len() {
+        s.push('…');
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------
+// Typed decoding
+// ---------------------------------------------------------------------------
+
+/// Decodes rows of `T` from one JSON document into `out`, keeping track of
+/// errors and of a series left incomplete (`partial`).
+#[derive(Debug)]
+pub(crate) struct TypedDecoder<T> {
+    /// The name of the last series when it was marked partial.
+    pub(crate) open_series: Option<String>,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<T: FromRow> TypedDecoder<T> {
+    pub(crate) fn new() -> Self {
+        TypedDecoder {
+            open_series: None,
+            marker: PhantomData,
+        }
+    }
+
+    /// Decodes one document, appending its rows to `out`.
+    pub(crate) fn document(&mut self, doc: &[u8], out: &mut Vec<T>) -> Result<(), Error> {
+        let mut state = State {
+            out,
+            error: None,
+            open_series: self.open_series.take(),
+        };
+        let mut de = serde_json::Deserializer::from_slice(doc);
+        let parsed = DocSeed::<T> {
+            state: &mut state,
+            marker: PhantomData,
+        }
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+        self.open_series = state.open_series;
+        if let Some(error) = state.error {
+            return Err(error);
+        }
+        parsed.map_err(|e| DecodeError::Malformed(format!("{e}: {}", snippet(doc))))?;
+        Ok(())
+    }
+}
+
+/// Decodes a whole (non-streamed) body into rows of `T`.
+pub fn decode_rows<T: FromRow>(body: &[u8]) -> Result<Vec<T>, Error> {
+    let mut out = Vec::new();
+    let mut decoder = TypedDecoder::<T>::new();
+    for_each_document(body, |doc| decoder.document(doc, &mut out))?;
+    Ok(out)
+}
+
+struct State<'a, T> {
+    out: &'a mut Vec<T>,
+    error: Option<Error>,
+    open_series: Option<String>,
+}
+
+impl<T> State<'_, T> {
+    fn fail<E: de::Error>(&mut self, error: Error) -> E {
+        let message = error.to_string();
+        if self.error.is_none() {
+            self.error = Some(error);
+        }
+        E::custom(message)
+    }
+}
+
+struct DocSeed<'s, 'a, T> {
+    state: &'s mut State<'a, T>,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<'de, T: FromRow> DeserializeSeed<'de> for DocSeed<'_, '_, T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: FromRow> Visitor<'de> for DocSeed<'_, '_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a /query response object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match &*key {
+                "results" => map.next_value_seed(ResultsSeed::<T> {
+                    state: &mut *self.state,
+                    marker: PhantomData,
+                })?,
+                "error" => {
+                    let message: String = map.next_value()?;
+                    return Err(self.state.fail(Error::QueryFailed {
+                        status: 200,
+                        message,
+                    }));
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct ResultsSeed<'s, 'a, T> {
+    state: &'s mut State<'a, T>,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<'de, T: FromRow> DeserializeSeed<'de> for ResultsSeed<'_, '_, T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: FromRow> Visitor<'de> for ResultsSeed<'_, '_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of statement results")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        while seq
+            .next_element_seed(StatementSeed::<T> {
+                state: &mut *self.state,
+                index,
+                marker: PhantomData,
+            })?
+            .is_some()
+        {
+            index += 1;
+        }
+        Ok(())
+    }
+}
+
+struct StatementSeed<'s, 'a, T> {
+    state: &'s mut State<'a, T>,
+    index: usize,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<'de, T: FromRow> DeserializeSeed<'de> for StatementSeed<'_, '_, T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: FromRow> Visitor<'de> for StatementSeed<'_, '_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a statement result")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut statement = self.index;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match &*key {
+                "statement_id" => statement = map.next_value()?,
+                "series" => map.next_value_seed(SeriesListSeed::<T> {
+                    state: &mut *self.state,
+                    marker: PhantomData,
+                })?,
+                "error" => {
+                    let message: String = map.next_value()?;
+                    return Err(self.state.fail(Error::Statement { statement, message }));
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct SeriesListSeed<'s, 'a, T> {
+    state: &'s mut State<'a, T>,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<'de, T: FromRow> DeserializeSeed<'de> for SeriesListSeed<'_, '_, T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: FromRow> Visitor<'de> for SeriesListSeed<'_, '_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of series")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq
+            .next_element_seed(SeriesSeed::<T> {
+                state: &mut *self.state,
+                marker: PhantomData,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+}
+
+struct SeriesSeed<'s, 'a, T> {
+    state: &'s mut State<'a, T>,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<'de, T: FromRow> DeserializeSeed<'de> for SeriesSeed<'_, '_, T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+/// The layout of one series: where each column goes, and the values of
+/// its `GROUP BY` tags.
+struct Layout {
+    slots: Vec<Option<usize>>,
+    tags: Vec<(usize, String)>,
+}
+
+impl Layout {
+    fn build<T: FromRow>(&self, cells: impl FnOnce(&mut T::Builder)) -> Result<T, DecodeError> {
+        let mut builder = <T::Builder as RowBuilder<T>>::new();
+        for (slot, value) in &self.tags {
+            builder.set(*slot, Cell::Str(Cow::Borrowed(value)));
+        }
+        cells(&mut builder);
+        builder.finish()
+    }
+}
+
+impl<'de, T: FromRow> Visitor<'de> for SeriesSeed<'_, '_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a series")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut name = String::new();
+        let mut layout = Layout {
+            slots: Vec::new(),
+            tags: Vec::new(),
+        };
+        let mut have_columns = false;
+        // Rows seen before their columns (never from InfluxDB itself, which
+        // writes columns first): kept and decoded at the end.
+        let mut early_rows: Vec<Vec<Cell<'static>>> = Vec::new();
+        let mut partial = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match &*key {
+                "name" => name = map.next_value()?,
+                "tags" => {
+                    let tags: BTreeMap<Cow<'de, str>, Option<Cow<'de, str>>> = map.next_value()?;
+                    for (key, value) in tags {
+                        let Some(value) = value.filter(|v| !v.is_empty()) else {
+                            continue;
+                        };
+                        if let Some(slot) = <T::Builder as RowBuilder<T>>::slot(&key) {
+                            layout.tags.push((slot, value.into_owned()));
+                        }
+                    }
+                }
+                "columns" => {
+                    let columns: Vec<Cow<'de, str>> = map.next_value()?;
+                    layout.slots = columns
+                        .iter()
+                        .map(|c| <T::Builder as RowBuilder<T>>::slot(c))
+                        .collect();
+                    have_columns = true;
+                }
+                "values" if have_columns => map.next_value_seed(RowsSeed::<T> {
+                    state: &mut *self.state,
+                    layout: &layout,
+                })?,
+                "values" => early_rows = map.next_value::<Vec<Vec<OwnedCell>>>()?
+                    .into_iter()
+                    .map(|row| row.into_iter().map(|c| c.0).collect())
+                    .collect(),
+                "partial" => partial = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        for row in early_rows {
+            let built = layout.build::<T>(|builder| {
+                for (cell, slot) in row.into_iter().zip(&layout.slots) {
+                    if let Some(slot) = slot {
+                        builder.set(*slot, cell);
+                    }
+                }
+            });
+            match built {
+                Ok(value) => self.state.out.push(value),
+                Err(e) => return Err(self.state.fail(e.into())),
+            }
+        }
+        self.state.open_series = partial.then_some(name);
+        Ok(())
+    }
+}
+
+struct OwnedCell(Cell<'static>);
+
+impl<'de> Deserialize<'de> for OwnedCell {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Cell::deserialize(d).map(|c| OwnedCell(c.into_owned()))
+    }
+}
+
+struct RowsSeed<'s, 'a, 'l, T> {
+    state: &'s mut State<'a, T>,
+    layout: &'l Layout,
+}
+
+impl<'de, T: FromRow> DeserializeSeed<'de> for RowsSeed<'_, '_, '_, T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: FromRow> Visitor<'de> for RowsSeed<'_, '_, '_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of rows")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if let Some(hint) = seq.size_hint() {
+            self.state.out.reserve(hint);
+        }
+        while let Some(row) = seq.next_element_seed(RowSeed::<T> {
+            layout: self.layout,
+            marker: PhantomData,
+        })? {
+            match row {
+                Ok(value) => self.state.out.push(value),
+                Err(e) => return Err(self.state.fail(e.into())),
+            }
+        }
+        Ok(())
+    }
+}
+
+struct RowSeed<'l, T> {
+    layout: &'l Layout,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<'de, T: FromRow> DeserializeSeed<'de> for RowSeed<'_, T> {
+    type Value = Result<T, DecodeError>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: FromRow> Visitor<'de> for RowSeed<'_, T> {
+    type Value = Result<T, DecodeError>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a row of values")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut builder = <T::Builder as RowBuilder<T>>::new();
+        for (slot, value) in &self.layout.tags {
+            builder.set(*slot, Cell::Str(Cow::Borrowed(value)));
+        }
+        let mut index = 0;
+        loop {
+            match self.layout.slots.get(index).copied().flatten() {
+                Some(slot) => match seq.next_element::<Cell<'de>>()? {
+                    Some(cell) => builder.set(slot, cell),
+                    None => break,
+                },
+                None => {
+                    if seq.next_element::<IgnoredAny>()?.is_none() {
+                        break;
+                    }
+                }
+            }
+            index += 1;
+        }
+        Ok(builder.finish())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Untyped results
+// ---------------------------------------------------------------------------
+
+/// The results of a raw query: one entry per statement.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryResults {
+    /// Each statement's result, in order.
+    pub statements: Vec<StatementResult>,
+}
+
+impl QueryResults {
+    /// All series of all statements, in order.
+    pub fn series(&self) -> impl Iterator<Item = &Series> {
+        self.statements.iter().flat_map(|s| s.series.iter())
+    }
+}
+
+/// The result of one statement.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatementResult {
+    /// The statement's index in the query (as the server numbers it).
+    pub statement_id: usize,
+    /// Its series; empty when it returned nothing.
+    pub series: Vec<Series>,
+    /// Informational messages, such as deprecation warnings.
+    pub messages: Vec<Message>,
+}
+
+/// One series of a result: rows sharing a measurement and tag set.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Series {
+    /// The measurement, when the statement has one.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The `GROUP BY` tags of this series.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Column names.
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// Rows, each with one value per column.
+    #[serde(default)]
+    pub values: Vec<Vec<serde_json::Value>>,
+    #[serde(default, skip_serializing)]
+    partial: bool,
+}
+
+impl Series {
+    /// The index of a column.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    /// The values of one column, row by row.
+    pub fn column_values<'a>(
+        &'a self,
+        name: &str,
+    ) -> Option<impl Iterator<Item = &'a serde_json::Value> + 'a> {
+        let index = self.column(name)?;
+        Some(self.values.iter().filter_map(move |row| row.get(index)))
+    }
+}
+
+/// A message a statement carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Message {
+    /// `warning`, `info`, ...
+    #[serde(default)]
+    pub level: String,
+    /// The text.
+    #[serde(default)]
+    pub text: String,
+}
+
+#[derive(Deserialize)]
+struct RawDocument {
+    #[serde(default)]
+    results: Vec<RawStatement>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawStatement {
+    #[serde(default)]
+    statement_id: Option<usize>,
+    #[serde(default)]
+    series: Vec<Series>,
+    #[serde(default)]
+    messages: Vec<Message>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// Merges documents into statement results: chunks of the same statement
+/// join, and a series marked `partial` continues in the next chunk.
+#[derive(Debug, Default)]
+pub(crate) struct ResultsAssembler {
+    results: QueryResults,
+}
+
+impl ResultsAssembler {
+    pub(crate) fn document(&mut self, doc: &[u8]) -> Result<(), Error> {
+        let raw: RawDocument = serde_json::from_slice(doc)
+            .map_err(|e| DecodeError::Malformed(format!("{e}: {}", snippet(doc))))?;
+        if let Some(message) = raw.error {
+            return Err(Error::QueryFailed {
+                status: 200,
+                message,
+            });
+        }
+        for (index, statement) in raw.results.into_iter().enumerate() {
+            let id = statement.statement_id.unwrap_or(index);
+            if let Some(message) = statement.error {
+                return Err(Error::Statement {
+                    statement: id,
+                    message,
+                });
+            }
+            let results = &mut self.results.statements;
+            let target = match results.last_mut() {
+                Some(last) if last.statement_id == id => last,
+                _ => {
+                    results.push(StatementResult {
+                        statement_id: id,
+                        ..Default::default()
+                    });
+                    results.last_mut().expect("just pushed")
+                }
+            };
+            target.messages.extend(statement.messages);
+            for series in statement.series {
+                match target.series.last_mut() {
+                    Some(last)
+                        if last.partial && last.name == series.name && last.tags == series.tags =>
+                    {
+                        last.values.extend(series.values);
+                        last.partial = series.partial;
+                    }
+                    _ => target.series.push(series),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The name of a series still waiting for its continuation.
+    pub(crate) fn open_series(&self) -> Option<String> {
+        let last = self.results.statements.last()?.series.last()?;
+        last.partial
+            .then(|| last.name.clone().unwrap_or_default())
+    }
+
+    pub(crate) fn finish(self) -> QueryResults {
+        let mut results = self.results;
+        for series in results.statements.iter_mut().flat_map(|s| s.series.iter_mut()) {
+            series.partial = false;
+        }
+        results
+    }
+}
+
+/// Decodes a whole body into untyped results. `chunked`: the body is a
+/// chunked stream, which must not end inside a partial series.
+pub fn decode_results(body: &[u8], chunked: bool) -> Result<QueryResults, Error> {
+    let mut assembler = ResultsAssembler::default();
+    for_each_document(body, |doc| assembler.document(doc))?;
+    if chunked {
+        if let Some(name) = assembler.open_series() {
+            return Err(DecodeError::Truncated(name).into());
+        }
+    }
+    Ok(assembler.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitter_finds_documents_with_and_without_newlines() {
+        let body = br#"{"a":"}{\"x"}{"b":[1,{"c":2}]}
+{"d":3}"#;
+        let mut splitter = DocumentSplitter::new();
+        let mut docs = Vec::new();
+        let mut start = 0;
+        while let Some(end) = splitter.next_end(&body[start..]) {
+            docs.push(std::str::from_utf8(&body[start..start + end]).unwrap().trim());
+            start += end;
+            splitter.consumed(end);
+        }
+        assert_eq!(docs, [r#"{"a":"}{\"x"}"#, r#"{"b":[1,{"c":2}]}"#, r#"{"d":3}"#]);
+    }
+
+    #[test]
+    fn splitter_works_byte_by_byte() {
+        let body = br#"{"results":[{"x":"a\\"}]}{"results":[]}"#;
+        let mut splitter = DocumentSplitter::new();
+        let mut buf = Vec::new();
+        let mut docs = 0;
+        for &b in body.iter() {
+            buf.push(b);
+            if let Some(end) = splitter.next_end(&buf) {
+                serde_json::from_slice::<serde_json::Value>(&buf[..end]).unwrap();
+                buf.drain(..end);
+                splitter.consumed(end);
+                docs += 1;
+            }
+        }
+        assert_eq!(docs, 2);
+        assert!(!splitter.in_document());
+    }
+
+    #[test]
+    fn assembles_partial_series_and_statements() {
+        let body = concat!(
+            r#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[[1,1]],"partial":true}],"partial":true}]}"#,
+            "\n",
+            r#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[[2,2]]}]}]}"#,
+            "\n",
+            r#"{"results":[{"statement_id":1,"series":[{"name":"mem","columns":["time","v"],"values":[[3,3]]}]}]}"#,
+        );
+        let results = decode_results(body.as_bytes(), true).unwrap();
+        assert_eq!(results.statements.len(), 2);
+        assert_eq!(results.statements[0].series.len(), 1);
+        assert_eq!(results.statements[0].series[0].values.len(), 2);
+        assert_eq!(results.statements[1].series[0].name.as_deref(), Some("mem"));
+    }
+
+    #[test]
+    fn chunked_stream_ending_inside_a_series_is_truncated() {
+        let body = r#"{"results":[{"series":[{"name":"cpu","columns":["time"],"values":[[1]],"partial":true}]}]}"#;
+        assert!(matches!(
+            decode_results(body.as_bytes(), true),
+            Err(Error::Decode(DecodeError::Truncated(name))) if name == "cpu"
+        ));
+        assert!(decode_results(body.as_bytes(), false).is_ok());
+    }
 }

@@ -1,0 +1,629 @@
+//! The [`Client`], its builder, and URL parsing.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::Method;
+
+use crate::error::{Error, Result};
+use crate::line_protocol::{self, EncodeOptions, Precision};
+use crate::measurement::ToLine;
+use crate::transport::{Auth, Endpoint, Node, Request, RetryPolicy, Transport};
+
+/// How many nodes must confirm a write (InfluxDB Enterprise / clustered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consistency {
+    /// Any node, hinted handoff included.
+    Any,
+    /// One node.
+    One,
+    /// A majority of the nodes.
+    Quorum,
+    /// Every node.
+    All,
+}
+
+impl Consistency {
+    fn as_str(self) -> &'static str {
+        match self {
+            Consistency::Any => "any",
+            Consistency::One => "one",
+            Consistency::Quorum => "quorum",
+            Consistency::All => "all",
+        }
+    }
+}
+
+/// Per-call settings of a write, overriding the client's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// The retention policy to write into.
+    pub retention_policy: Option<String>,
+    /// The timestamp precision.
+    pub precision: Option<Precision>,
+    /// The database.
+    pub database: Option<String>,
+}
+
+impl WriteOptions {
+    /// No overrides.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Writes into this retention policy.
+    pub fn retention_policy(mut self, rp: impl Into<String>) -> Self {
+        self.retention_policy = Some(rp.into());
+        self
+    }
+
+    /// Writes timestamps in this precision.
+    pub fn precision(mut self, precision: Precision) -> Self {
+        self.precision = Some(precision);
+        self
+    }
+
+    /// Writes into this database.
+    pub fn database(mut self, database: impl Into<String>) -> Self {
+        self.database = Some(database.into());
+        self
+    }
+}
+
+/// What a write sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// Points written.
+    pub points: usize,
+    /// Bytes of line protocol sent.
+    pub bytes: usize,
+    /// HTTP requests that succeeded.
+    pub requests: usize,
+    /// Attempts that failed and were retried.
+    pub retries: usize,
+}
+
+pub(crate) struct Inner {
+    pub(crate) transport: Transport,
+    pub(crate) database: Option<String>,
+    pub(crate) retention_policy: Option<String>,
+    pub(crate) precision: Precision,
+    pub(crate) consistency: Option<Consistency>,
+    pub(crate) unsigned: bool,
+}
+
+/// A handle on one InfluxDB (or several nodes of a cluster). Cheap to
+/// clone; clones share connections.
+///
+/// ```no_run
+/// # async fn run() -> inflow::Result<()> {
+/// let client = inflow::Client::new("http://user:pass@localhost:8086/weather")?;
+/// let version = client.ping().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Client")
+            .field(
+                "nodes",
+                &inner.transport.nodes.iter().map(|n| &n.base).collect::<Vec<_>>(),
+            )
+            .field("database", &inner.database)
+            .field("auth", &inner.transport.auth)
+            .field("precision", &inner.precision)
+            .field("retention_policy", &inner.retention_policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for `http://[user:password@]host:port[/database]`, with
+    /// every other setting at its default. Several nodes, tokens and the
+    /// rest are set with [`Client::builder`].
+    pub fn new(url: &str) -> Result<Self> {
+        Self::builder(url).build()
+    }
+
+    /// A builder starting from a URL, as in [`Client::new`].
+    pub fn builder(url: &str) -> ClientBuilder {
+        ClientBuilder::new(url)
+    }
+
+    /// The database writes and queries go to, unless overridden.
+    pub fn database(&self) -> Option<&str> {
+        self.inner.database.as_deref()
+    }
+
+    /// The precision timestamps are written in.
+    pub fn precision(&self) -> Precision {
+        self.inner.precision
+    }
+
+    /// How points are encoded for this client.
+    pub fn encode_options(&self) -> EncodeOptions {
+        EncodeOptions {
+            precision: self.inner.precision,
+            unsigned: self.inner.unsigned,
+        }
+    }
+
+    /// Checks that the server answers; returns its version
+    /// (`X-Influxdb-Version`), or `"unknown"` when it does not say.
+    pub async fn ping(&self) -> Result<String> {
+        let request = Request::new(Method::GET, Endpoint::Ping);
+        let sent = self
+            .inner
+            .transport
+            .send(&request, &RetryPolicy::none())
+            .await?;
+        Ok(sent
+            .response
+            .headers()
+            .get("x-influxdb-version")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("unknown")
+            .to_string())
+    }
+
+    /// Writes one point.
+    pub async fn write<T: ToLine + ?Sized>(&self, point: &T) -> Result<WriteSummary> {
+        self.write_all_with(std::iter::once(point), &WriteOptions::default())
+            .await
+    }
+
+    /// Writes many points in one request.
+    pub async fn write_all<'a, T, I>(&self, points: I) -> Result<WriteSummary>
+    where
+        T: ToLine + ?Sized + 'a,
+        I: IntoIterator<Item = &'a T>,
+    {
+        self.write_all_with(points, &WriteOptions::default()).await
+    }
+
+    /// Writes many points in one request, with per-call settings.
+    pub async fn write_all_with<'a, T, I>(
+        &self,
+        points: I,
+        options: &WriteOptions,
+    ) -> Result<WriteSummary>
+    where
+        T: ToLine + ?Sized + 'a,
+        I: IntoIterator<Item = &'a T>,
+    {
+        let encode = EncodeOptions {
+            precision: options.precision.unwrap_or(self.inner.precision),
+            unsigned: self.inner.unsigned,
+        };
+        let mut buf = Vec::new();
+        let mut count = 0;
+        for point in points {
+            line_protocol::encode(point, &mut buf, &encode)?;
+            count += 1;
+        }
+        if count == 0 {
+            return Ok(WriteSummary::default());
+        }
+        self.write_encoded(Bytes::from(buf), count, options).await
+    }
+
+    /// Sends line protocol that is already encoded (one point per line, in
+    /// the precision of `options` or the client's).
+    pub async fn write_line_protocol(
+        &self,
+        body: impl Into<Bytes>,
+        options: &WriteOptions,
+    ) -> Result<WriteSummary> {
+        let body = body.into();
+        let points = body.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+        self.write_encoded(body, points, options).await
+    }
+
+    pub(crate) async fn write_encoded(
+        &self,
+        body: Bytes,
+        points: usize,
+        options: &WriteOptions,
+    ) -> Result<WriteSummary> {
+        let request = self.write_request(body, options)?;
+        let bytes = request.body.as_ref().map_or(0, |b| b.len());
+        let sent = self
+            .inner
+            .transport
+            .send(&request, &self.inner.transport.retry)
+            .await?;
+        Ok(WriteSummary {
+            points,
+            bytes,
+            requests: 1,
+            retries: sent.attempts as usize - 1,
+        })
+    }
+
+    pub(crate) fn write_request(&self, body: Bytes, options: &WriteOptions) -> Result<Request> {
+        let inner = &self.inner;
+        let database = options
+            .database
+            .as_deref()
+            .or(inner.database.as_deref())
+            .ok_or_else(|| {
+                Error::Config(
+                    "no database: put it in the URL (http://host:8086/mydb) or call .database()"
+                        .into(),
+                )
+            })?;
+        let mut request = Request::new(Method::POST, Endpoint::Write);
+        request.params.push(("db", database.to_string()));
+        let precision = options.precision.unwrap_or(inner.precision);
+        request.params.push(("precision", precision.as_str().to_string()));
+        if let Some(rp) = options
+            .retention_policy
+            .as_deref()
+            .or(inner.retention_policy.as_deref())
+        {
+            request.params.push(("rp", rp.to_string()));
+        }
+        if let Some(consistency) = inner.consistency {
+            request
+                .params
+                .push(("consistency", consistency.as_str().to_string()));
+        }
+        request.body = Some(body);
+        Ok(request)
+    }
+
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.transport.retry
+    }
+}
+
+/// Builds a [`Client`].
+pub struct ClientBuilder {
+    urls: Vec<String>,
+    database: Option<String>,
+    auth: Auth,
+    precision: Precision,
+    retention_policy: Option<String>,
+    consistency: Option<Consistency>,
+    timeout: Option<Duration>,
+    connect_timeout: Duration,
+    user_agent: String,
+    unsigned: bool,
+    retry: RetryPolicy,
+    node_cooldown: Duration,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("urls", &self.urls.iter().map(|u| redact_url(u)).collect::<Vec<_>>())
+            .field("database", &self.database)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    fn new(url: &str) -> Self {
+        ClientBuilder {
+            urls: vec![url.to_string()],
+            database: None,
+            auth: Auth::None,
+            precision: Precision::Nanoseconds,
+            retention_policy: None,
+            consistency: None,
+            timeout: Some(Duration::from_secs(30)),
+            connect_timeout: Duration::from_secs(5),
+            user_agent: concat!("inflow/", env!("CARGO_PKG_VERSION")).to_string(),
+            unsigned: false,
+            retry: RetryPolicy::default(),
+            node_cooldown: Duration::from_secs(10),
+        }
+    }
+
+    /// Adds another node of the same cluster; a connection error or `5xx`
+    /// on one node fails over to the next.
+    pub fn node(mut self, url: &str) -> Self {
+        self.urls.push(url.to_string());
+        self
+    }
+
+    /// The database (overrides the one in the URL).
+    pub fn database(mut self, database: impl Into<String>) -> Self {
+        self.database = Some(database.into());
+        self
+    }
+
+    /// User and password (override those in the URL); sent in an
+    /// `Authorization: Basic` header.
+    pub fn credentials(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.auth = Auth::Basic {
+            user: user.into(),
+            password: password.into(),
+        };
+        self
+    }
+
+    /// A token, sent as `Authorization: Token ...` (InfluxDB 2.x and 3.x
+    /// compatibility endpoints).
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.auth = Auth::Token(token.into());
+        self
+    }
+
+    /// The precision timestamps are written in (default nanoseconds).
+    pub fn precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
+        self
+    }
+
+    /// The retention policy writes go to (default: the database's default).
+    pub fn retention_policy(mut self, rp: impl Into<String>) -> Self {
+        self.retention_policy = Some(rp.into());
+        self
+    }
+
+    /// The write consistency (clusters only).
+    pub fn consistency(mut self, consistency: Consistency) -> Self {
+        self.consistency = Some(consistency);
+        self
+    }
+
+    /// The time limit of one attempt of a request (default 30 s); `None`
+    /// for none.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The time limit for connecting (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Writes unsigned integers with the `u` suffix (InfluxDB 2.x, 3.x,
+    /// Enterprise). Off by default: InfluxDB 1.x OSS refuses them.
+    pub fn unsigned_integers(mut self, enabled: bool) -> Self {
+        self.unsigned = enabled;
+        self
+    }
+
+    /// The retry policy of every request.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// How long a node that failed is passed over while another is
+    /// available (default 10 s).
+    pub fn node_cooldown(mut self, cooldown: Duration) -> Self {
+        self.node_cooldown = cooldown;
+        self
+    }
+
+    /// Builds the client. Fails on a URL that cannot be used.
+    pub fn build(self) -> Result<Client> {
+        let mut nodes = Vec::new();
+        let mut database = self.database;
+        let mut auth = self.auth;
+        for url in &self.urls {
+            let parsed = parse_url(url)?;
+            if database.is_none() {
+                database = parsed.database;
+            }
+            if auth == Auth::None {
+                if let Some((user, password)) = parsed.credentials {
+                    auth = Auth::Basic { user, password };
+                }
+            }
+            nodes.push(Node::new(parsed.base));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(self.timeout.unwrap_or(Duration::from_secs(u64::MAX / 4)))
+            .connect_timeout(self.connect_timeout)
+            .user_agent(self.user_agent)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(Error::transport)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport: Transport {
+                    http,
+                    nodes,
+                    auth,
+                    retry: self.retry,
+                    node_cooldown: self.node_cooldown,
+                },
+                database,
+                retention_policy: self.retention_policy,
+                precision: self.precision,
+                consistency: self.consistency,
+                unsigned: self.unsigned,
+            }),
+        })
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct ParsedUrl {
+    base: String,
+    database: Option<String>,
+    credentials: Option<(String, String)>,
+}
+
+/// Splits `http://user:pass@host:port/prefix/db` into the node's base URL
+/// (`http://host:port/prefix`), the database and the credentials. The last
+/// path segment is the database.
+fn parse_url(text: &str) -> Result<ParsedUrl> {
+    let bad = |why: &str| Error::Config(format!("invalid URL {}: {why}", redact_url(text)));
+    let url = url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("the scheme must be http or https"));
+    }
+    let host = url.host_str().ok_or_else(|| bad("no host"))?;
+    if url.query().is_some() {
+        return Err(bad(
+            "query parameters are not read; use the builder's settings instead",
+        ));
+    }
+    let decode = |s: &str| -> Result<String> {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(|| bad("bad percent-encoding"))
+    };
+    let credentials = if url.username().is_empty() {
+        None
+    } else {
+        Some((
+            decode(url.username())?,
+            decode(url.password().unwrap_or(""))?,
+        ))
+    };
+    let mut segments: Vec<&str> = url
+        .path_segments()
+        .map(|s| s.filter(|seg| !seg.is_empty()).collect())
+        .unwrap_or_default();
+    let database = match segments.pop() {
+        Some(db) => Some(decode(db)?),
+        None => None,
+    };
+    let port = url.port_or_known_default().unwrap_or(8086);
+    let mut base = format!("{}://{}:{}", url.scheme(), host, port);
+    for segment in segments {
+        base.push('/');
+        base.push_str(segment);
+    }
+    Ok(ParsedUrl {
+        base,
+        database,
+        credentials,
+    })
+}
+
+/// The URL with its password replaced by `***`, for messages.
+fn redact_url(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("***"));
+            }
+            url.to_string()
+        }
+        Err(_) => "(unparsable URL)".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_seed_url() {
+        let parsed = parse_url("http://user:pass@localhost:8086/weather").unwrap();
+        assert_eq!(
+            parsed,
+            ParsedUrl {
+                base: "http://localhost:8086".into(),
+                database: Some("weather".into()),
+                credentials: Some(("user".into(), "pass".into())),
+            }
+        );
+    }
+
+    #[test]
+    fn parses_variants() {
+        let p = parse_url("https://h").unwrap();
+        assert_eq!(p.base, "https://h:443");
+        assert_eq!(p.database, None);
+        assert_eq!(p.credentials, None);
+        let p = parse_url("http://u%40x:p%3Aw%2F@h:9/prefix/db%20name/").unwrap();
+        assert_eq!(p.base, "http://h:9/prefix");
+        assert_eq!(p.database.as_deref(), Some("db name"));
+        assert_eq!(p.credentials, Some(("u@x".into(), "p:w/".into())));
+        let p = parse_url("http://[::1]:8086/db").unwrap();
+        assert_eq!(p.base, "http://[::1]:8086");
+    }
+
+    #[test]
+    fn rejects_bad_urls_without_leaking_the_password() {
+        for bad in [
+            "localhost:8086",
+            "ftp://u:secret@h/db",
+            "http://u:secret@h/db?u=x",
+            "not a url",
+        ] {
+            let err = parse_url(bad).unwrap_err().to_string();
+            assert!(!err.contains("secret"), "{err}");
+            assert!(err.contains("invalid URL"), "{err}");
+        }
+    }
+
+    #[test]
+    fn debug_redacts_credentials() {
+        let client = Client::new("http://admin:hunter2@localhost:8086/db").unwrap();
+        let text = format!("{client:?}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("admin"), "{text}");
+        let client = Client::builder("http://localhost:8086/db")
+            .token("s3cr3t-token")
+            .build()
+            .unwrap();
+        assert!(!format!("{client:?}").contains("s3cr3t"));
+        let builder = Client::builder("http://admin:hunter2@localhost:8086/db");
+        assert!(!format!("{builder:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn write_request_parameters() {
+        let client = Client::builder("http://localhost:8086/db")
+            .retention_policy("week")
+            .consistency(Consistency::Quorum)
+            .precision(Precision::Seconds)
+            .build()
+            .unwrap();
+        let request = client
+            .write_request(Bytes::from_static(b"m f=1i 1\n"), &WriteOptions::new())
+            .unwrap();
+        assert_eq!(
+            request.params,
+            vec![
+                ("db", "db".to_string()),
+                ("precision", "s".to_string()),
+                ("rp", "week".to_string()),
+                ("consistency", "quorum".to_string()),
+            ]
+        );
+        let request = client
+            .write_request(
+                Bytes::new(),
+                &WriteOptions::new()
+                    .retention_policy("day")
+                    .precision(Precision::Milliseconds)
+                    .database("other"),
+            )
+            .unwrap();
+        assert_eq!(request.params[0], ("db", "other".to_string()));
+        assert_eq!(request.params[1], ("precision", "ms".to_string()));
+        assert_eq!(request.params[2], ("rp", "day".to_string()));
+        let nodb = Client::new("http://localhost:8086").unwrap();
+        assert!(matches!(
+            nodb.write_request(Bytes::new(), &WriteOptions::new()),
+            Err(Error::Config(_))
+        ));
+    }
+}

@@ -1,0 +1,123 @@
+//! InfluxQL quoting: every identifier and literal the client emits goes
+//! through here, so that no value can change the query around it.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// A double-quoted identifier: `"` and `\` are escaped, a newline is
+/// written as `\n`.
+pub fn quote_ident(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    push_quoted(&mut out, name, '"');
+    out
+}
+
+/// A single-quoted string literal: `'` and `\` are escaped, a newline is
+/// written as `\n`.
+pub fn quote_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    push_quoted(&mut out, value, '\'');
+    out
+}
+
+pub(crate) fn push_quoted(out: &mut String, text: &str, quote: char) {
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+}
+
+/// A regular expression literal: `/` is escaped, everything else is the
+/// regex syntax the server understands.
+pub fn quote_regex(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 2);
+    out.push('/');
+    let mut escaped = false;
+    for c in pattern.chars() {
+        match c {
+            '/' if !escaped => out.push_str("\\/"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    out.push('/');
+    out
+}
+
+/// A duration literal (`90s`, `1h`, `7d`), in the largest unit that
+/// represents it exactly. InfluxQL durations have no fractions.
+pub fn duration_literal(d: Duration) -> String {
+    let nanos = d.as_nanos();
+    if nanos == 0 {
+        return "0s".to_string();
+    }
+    const UNITS: [(u128, &str); 8] = [
+        (604_800_000_000_000, "w"),
+        (86_400_000_000_000, "d"),
+        (3_600_000_000_000, "h"),
+        (60_000_000_000, "m"),
+        (1_000_000_000, "s"),
+        (1_000_000, "ms"),
+        (1_000, "u"),
+        (1, "ns"),
+    ];
+    let (size, unit) = UNITS
+        .iter()
+        .find(|(size, _)| nanos % size == 0)
+        .copied()
+        .unwrap_or((1, "ns"));
+    let mut out = String::new();
+    let _ = write!(out, "{}{unit}", nanos / size);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(quote_ident("cpu"), r#""cpu""#);
+        assert_eq!(quote_ident(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(quote_ident("a\nb"), r#""a\nb""#);
+        assert_eq!(quote_ident("it's"), r#""it's""#);
+    }
+
+    #[test]
+    fn strings() {
+        assert_eq!(quote_string("x"), "'x'");
+        assert_eq!(
+            quote_string("'; DROP DATABASE x"),
+            r"'\'; DROP DATABASE x'"
+        );
+        assert_eq!(quote_string("a\\'b\nc\"d"), r#"'a\\\'b\nc"d'"#);
+    }
+
+    #[test]
+    fn regexes() {
+        assert_eq!(quote_regex("^a/b$"), r"/^a\/b$/");
+        assert_eq!(quote_regex(r"a\/b"), r"/a\/b/");
+        assert_eq!(quote_regex(r"a\\/b"), r"/a\\\/b/");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_literal(Duration::from_secs(3600)), "1h");
+        assert_eq!(duration_literal(Duration::from_secs(90)), "90s");
+        assert_eq!(duration_literal(Duration::from_secs(7 * 86400)), "1w");
+        assert_eq!(duration_literal(Duration::from_secs(2 * 86400)), "2d");
+        assert_eq!(duration_literal(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(duration_literal(Duration::from_nanos(7)), "7ns");
+        assert_eq!(duration_literal(Duration::ZERO), "0s");
+    }
+}
