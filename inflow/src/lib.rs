@@ -9,6 +9,7 @@ pub mod line_protocol;
 pub mod measurement;
 pub mod query;
 pub mod response;
+pub mod session;
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
@@ -22,6 +23,7 @@ pub use inflow_derive::Measurement;
 pub use line_protocol::{EncodeOptions, Precision};
 pub use query::{RawQuery, RowStream, TypedQuery};
 pub use response::{FromRow, QueryResults, Series, StatementResult};
+pub use session::{Savepoint, Session, SessionOptions};
 pub use transport::RetryPolicy;
 pub use measurement::{
     Column, ColumnKind, FieldData, FieldRef, FieldValue, FromTag, Measurement, Point, TagValue,
