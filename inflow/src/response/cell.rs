@@ -256,6 +256,13 @@ mod tests {
     }
 
     #[test]
+    fn floats_decode_exactly() {
+        // serde_json's default float parser is off by an ulp here.
+        assert_eq!(f64::from_cell(cell("-1.5e-300")), Ok(-1.5e-300));
+        assert_eq!(f64::from_cell(cell("0.30000000000000004")), Ok(0.1 + 0.2));
+    }
+
+    #[test]
     fn integers_accept_whole_floats_only() {
         assert_eq!(i64::from_cell(cell("4.0")), Ok(4));
         assert_eq!(i64::from_cell(cell("4.5")), Err("float 4.5".into()));
