@@ -234,7 +234,10 @@ bind-address = "127.0.0.1:8088"
         assert!(!out.contains("/var/lib/influxdb"));
         assert!(!out.contains("enabled = true\n  bind-address = \"127.0.0.1:0\""));
         // [monitor] was missing: it is added, with the statistics store off.
-        assert!(out.ends_with("\n[monitor]\n  store-enabled = false\n"), "{out}");
+        assert!(
+            out.ends_with("\n[monitor]\n  store-enabled = false\n"),
+            "{out}"
+        );
     }
 
     #[test]

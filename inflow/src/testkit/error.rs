@@ -33,7 +33,9 @@ pub enum TestkitError {
     #[error("could not get influxd's default configuration: {0}")]
     Config(String),
     /// The server did not answer `GET /ping` in time.
-    #[error("influxd did not answer GET /ping within {timeout:?}; last lines of its log:\n{log_tail}")]
+    #[error(
+        "influxd did not answer GET /ping within {timeout:?}; last lines of its log:\n{log_tail}"
+    )]
     StartTimeout {
         /// How long it was given.
         timeout: Duration,
@@ -87,6 +89,32 @@ impl TestkitError {
         TestkitError::Io {
             context: context.into(),
             source: Arc::new(source),
+        }
+    }
+}
+
+impl TestkitError {
+    /// Replaces every occurrence of `secret` in the messages by `<redacted>`.
+    pub(crate) fn redact(self, secret: &str) -> Self {
+        if secret.is_empty() {
+            return self;
+        }
+        let clean = |s: String| s.replace(secret, "<redacted>");
+        match self {
+            TestkitError::Status { url, status, body } => TestkitError::Status {
+                url,
+                status,
+                body: clean(body),
+            },
+            TestkitError::Query { query, message } => TestkitError::Query {
+                query: clean(query),
+                message: clean(message),
+            },
+            TestkitError::Http { url, message } => TestkitError::Http {
+                url,
+                message: clean(message),
+            },
+            other => other,
         }
     }
 }

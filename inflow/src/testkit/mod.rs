@@ -34,10 +34,14 @@
 //! # }
 //! ```
 
+#[cfg(not(unix))]
+compile_error!("the `testkit` feature needs a Unix system (it runs `influxd` and `sh`)");
+
 mod config;
 mod error;
 mod exit_hook;
 mod http;
+mod process;
 mod proxy;
 mod server;
 mod watchdog;
