@@ -310,9 +310,7 @@ impl Session {
 
     /// Line ranges of at most `max_batch_bytes` each.
     fn requests(&self) -> Vec<Range<usize>> {
-        let Some(limit) = self.options.max_batch_bytes else {
-            return vec![0..self.len()];
-        };
+        let limit = self.options.max_batch_bytes.unwrap_or(usize::MAX);
         let mut out = Vec::new();
         let mut first = 0;
         for line in 0..self.len() {

@@ -1,0 +1,514 @@
+//! Reading `#[influx(...)]` attributes: the names of all keys live here, and
+//! every mistake in one attribute is recorded without stopping at the first.
+
+use std::cell::RefCell;
+use std::fmt::Display;
+
+use proc_macro2::Span;
+use quote::ToTokens;
+use syn::meta::ParseNestedMeta;
+use syn::{Attribute, Expr, ExprLit, Ident, Lit, LitStr, Token, Type};
+
+/// The attribute every key lives in.
+pub const INFLUX: &str = "influx";
+
+/// Container: the measurement name.
+pub const MEASUREMENT: &str = "measurement";
+/// Container: the measurement an aggregate struct reads from.
+pub const FROM: &str = "from";
+/// Container: no `FromRow`.
+pub const WRITE_ONLY: &str = "write_only";
+
+/// Field: a tag.
+pub const TAG: &str = "tag";
+/// Field: the point's time.
+pub const TIME: &str = "time";
+/// Field: the column's name in InfluxDB.
+pub const RENAME: &str = "rename";
+/// Field: neither written nor read.
+pub const SKIP: &str = "skip";
+/// Field: an aggregate over a column of the `from` measurement.
+pub const AGGREGATE: &str = "aggregate";
+
+/// Keys allowed on the struct.
+pub const CONTAINER_KEYS: &[&str] = &[MEASUREMENT, FROM, WRITE_ONLY];
+/// Keys allowed on a field.
+pub const FIELD_KEYS: &[&str] = &[TAG, TIME, RENAME, SKIP, AGGREGATE];
+
+/// InfluxQL functions `aggregate` accepts.
+pub const AGGREGATE_FUNCTIONS: &[&str] = &[
+    "count",
+    "sum",
+    "mean",
+    "median",
+    "mode",
+    "min",
+    "max",
+    "first",
+    "last",
+    "spread",
+    "stddev",
+    "percentile",
+    "distinct",
+    "integral",
+];
+/// Functions that only apply to numeric columns.
+pub const NUMERIC_FUNCTIONS: &[&str] = &[
+    "sum",
+    "mean",
+    "median",
+    "spread",
+    "stddev",
+    "percentile",
+    "integral",
+];
+
+/// Collects every error of one derive, so that all of them are reported in
+/// one build (serde_derive's `Ctxt`).
+#[derive(Default)]
+pub struct Ctxt {
+    errors: RefCell<Vec<syn::Error>>,
+}
+
+impl Ctxt {
+    /// Records an error spanned at `tokens`.
+    pub fn error_spanned_by(&self, tokens: impl ToTokens, message: impl Display) {
+        self.syn_error(syn::Error::new_spanned(tokens, message));
+    }
+
+    /// Records an error at `span`.
+    pub fn error_at(&self, span: Span, message: impl Display) {
+        self.syn_error(syn::Error::new(span, message));
+    }
+
+    /// Records a parse error.
+    pub fn syn_error(&self, error: syn::Error) {
+        self.errors.borrow_mut().push(error);
+    }
+
+    /// All recorded errors, combined into one, or `Ok` when there are none.
+    pub fn check(self) -> Result<(), syn::Error> {
+        let mut errors = self.errors.into_inner().into_iter();
+        let Some(mut combined) = errors.next() else {
+            return Ok(());
+        };
+        for error in errors {
+            combined.combine(error);
+        }
+        Err(combined)
+    }
+}
+
+/// `#[influx(...)]` on the struct.
+#[derive(Default)]
+pub struct Container {
+    /// `measurement = "name"`.
+    pub measurement: Option<LitStr>,
+    /// `from = Source`, with the span of the `from` key.
+    pub from: Option<(Span, Type)>,
+    /// `write_only`.
+    pub write_only: Option<Span>,
+}
+
+/// `#[influx(...)]` on a field, all of its attributes merged.
+#[derive(Default)]
+pub struct Field {
+    /// Every key given, in order, with its span: for errors about
+    /// combinations.
+    pub keys: Vec<(&'static str, Span)>,
+    /// `tag`.
+    pub tag: Option<Span>,
+    /// `time`.
+    pub time: Option<Span>,
+    /// `skip`.
+    pub skip: Option<Span>,
+    /// `rename = "name"`.
+    pub rename: Option<LitStr>,
+    /// `aggregate = "FUNC(COL)"`, when it parsed.
+    pub aggregate: Option<Aggregate>,
+}
+
+impl Field {
+    /// The span of `key` when it was given.
+    pub fn span_of(&self, key: &str) -> Option<Span> {
+        self.keys.iter().find(|(k, _)| *k == key).map(|(_, s)| *s)
+    }
+}
+
+/// A parsed `aggregate = "FUNC(COL, ARG)"`.
+pub struct Aggregate {
+    /// The span of the `aggregate` key.
+    pub key: Span,
+    /// The string literal, for spans.
+    pub literal: LitStr,
+    /// The InfluxQL function, lower case.
+    pub function: String,
+    /// The Rust name of the source column, spanned at the literal.
+    pub column: Ident,
+    /// The extra argument, such as `95` for `percentile`.
+    pub arg: Option<String>,
+}
+
+impl Aggregate {
+    /// Whether the function needs a numeric column.
+    pub fn is_numeric(&self) -> bool {
+        NUMERIC_FUNCTIONS.contains(&self.function.as_str())
+    }
+}
+
+/// Reads the struct's `#[influx(...)]` attributes.
+pub fn container(cx: &Ctxt, attrs: &[Attribute]) -> Container {
+    let mut out = Container::default();
+    for attr in influx_attrs(attrs) {
+        let result = attr.parse_nested_meta(|meta| {
+            let Some(key) = key_of(&meta, CONTAINER_KEYS) else {
+                cx.error_spanned_by(
+                    &meta.path,
+                    unknown_key(&meta, CONTAINER_KEYS, FIELD_KEYS, "a field"),
+                );
+                return skip_value(&meta);
+            };
+            if key == MEASUREMENT {
+                let lit = string_value(cx, &meta, "#[influx(measurement = \"name\")]")?;
+                if out.measurement.is_some() {
+                    cx.error_spanned_by(&meta.path, duplicate(key));
+                } else {
+                    out.measurement = lit;
+                }
+            } else if key == FROM {
+                let span = meta
+                    .path
+                    .get_ident()
+                    .map_or_else(Span::call_site, Ident::span);
+                let ty: Type = meta.value()?.parse().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "expected a type: #[influx(from = SourceMeasurement)]",
+                    )
+                })?;
+                if out.from.is_some() {
+                    cx.error_spanned_by(&meta.path, duplicate(key));
+                } else {
+                    out.from = Some((span, ty));
+                }
+            } else {
+                no_value(cx, &meta, key)?;
+                if out.write_only.is_some() {
+                    cx.error_spanned_by(&meta.path, duplicate(key));
+                } else {
+                    out.write_only = Some(span_of_path(&meta));
+                }
+            }
+            Ok(())
+        });
+        if let Err(err) = result {
+            cx.syn_error(err);
+        }
+    }
+    out
+}
+
+/// Reads a field's `#[influx(...)]` attributes.
+pub fn field(cx: &Ctxt, attrs: &[Attribute]) -> Field {
+    let mut out = Field::default();
+    for attr in influx_attrs(attrs) {
+        let result = attr.parse_nested_meta(|meta| {
+            let Some(key) = key_of(&meta, FIELD_KEYS) else {
+                cx.error_spanned_by(
+                    &meta.path,
+                    unknown_key(&meta, FIELD_KEYS, CONTAINER_KEYS, "the struct"),
+                );
+                return skip_value(&meta);
+            };
+            let span = span_of_path(&meta);
+            if out.span_of(key).is_some() {
+                cx.error_spanned_by(&meta.path, duplicate(key));
+                return skip_value(&meta);
+            }
+            out.keys.push((key, span));
+            match key {
+                RENAME => out.rename = string_value(cx, &meta, "#[influx(rename = \"name\")]")?,
+                AGGREGATE => {
+                    let lit = string_value(cx, &meta, "#[influx(aggregate = \"mean(value)\")]")?;
+                    out.aggregate = lit.and_then(|lit| aggregate(cx, span, lit));
+                }
+                _ => {
+                    no_value(cx, &meta, key)?;
+                    let slot = match key {
+                        TAG => &mut out.tag,
+                        TIME => &mut out.time,
+                        _ => &mut out.skip,
+                    };
+                    *slot = Some(span);
+                }
+            }
+            Ok(())
+        });
+        if let Err(err) = result {
+            cx.syn_error(err);
+        }
+    }
+    out
+}
+
+fn influx_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
+    attrs.iter().filter(|attr| attr.path().is_ident(INFLUX))
+}
+
+fn key_of(meta: &ParseNestedMeta<'_>, keys: &[&'static str]) -> Option<&'static str> {
+    keys.iter().copied().find(|key| meta.path.is_ident(key))
+}
+
+fn span_of_path(meta: &ParseNestedMeta<'_>) -> Span {
+    meta.path
+        .segments
+        .first()
+        .map_or_else(Span::call_site, |s| s.ident.span())
+}
+
+fn unknown_key(
+    meta: &ParseNestedMeta<'_>,
+    keys: &[&str],
+    other_keys: &[&str],
+    other_place: &str,
+) -> String {
+    let name = meta.path.to_token_stream().to_string().replace(' ', "");
+    let expected = list(keys);
+    if other_keys.contains(&name.as_str()) {
+        format!(
+            "`{name}` is not allowed here; it belongs on {other_place}. Expected one of {expected}"
+        )
+    } else {
+        format!("unknown attribute `{name}`; expected one of {expected}")
+    }
+}
+
+fn duplicate(key: &str) -> String {
+    format!("duplicate `{key}`; give it once")
+}
+
+/// `a`, `b` or `c`, for error messages.
+pub fn list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => quoted.concat(),
+    }
+}
+
+/// Consumes whatever follows an unknown key, so that the keys after it are
+/// still read.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let _content;
+        syn::parenthesized!(_content in meta.input);
+    }
+    Ok(())
+}
+
+/// A flag key: refuses `key = value` and `key(...)`.
+fn no_value(cx: &Ctxt, meta: &ParseNestedMeta<'_>, key: &str) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
+        cx.error_spanned_by(
+            &meta.path,
+            format!("`{key}` takes no value; write #[influx({key})]"),
+        );
+        skip_value(meta)?;
+    }
+    Ok(())
+}
+
+/// `key = "string"`; a value of another kind is recorded as an error.
+fn string_value(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    example: &str,
+) -> syn::Result<Option<LitStr>> {
+    if !meta.input.peek(Token![=]) {
+        cx.error_spanned_by(&meta.path, format!("expected a value: {example}"));
+        skip_value(meta)?;
+        return Ok(None);
+    }
+    let expr: Expr = meta.value()?.parse()?;
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Ok(Some(lit)),
+        other => {
+            cx.error_spanned_by(other, format!("expected a string literal: {example}"));
+            Ok(None)
+        }
+    }
+}
+
+/// Parses `FUNC(COL)` or `FUNC(COL, ARG)`; errors are spanned at the string.
+fn aggregate(cx: &Ctxt, key: Span, literal: LitStr) -> Option<Aggregate> {
+    let text = literal.value();
+    let span = literal.span();
+    let shape = || {
+        cx.error_at(
+            span,
+            "expected `FUNCTION(column)` or `FUNCTION(column, argument)`, such as \"mean(value)\" or \"percentile(value, 95)\"",
+        )
+    };
+    let Some((function, rest)) = text.split_once('(') else {
+        shape();
+        return None;
+    };
+    let Some(inner) = rest.trim_end().strip_suffix(')') else {
+        shape();
+        return None;
+    };
+    let function = function.trim().to_ascii_lowercase();
+    if !AGGREGATE_FUNCTIONS.contains(&function.as_str()) {
+        cx.error_at(
+            span,
+            format!(
+                "unknown aggregate function `{function}`; expected one of {}",
+                list(AGGREGATE_FUNCTIONS)
+            ),
+        );
+        return None;
+    }
+    let mut parts = inner.split(',').map(str::trim);
+    let column = parts.next().unwrap_or_default();
+    let arg = parts.next();
+    if parts.next().is_some() {
+        shape();
+        return None;
+    }
+    let column = match syn::parse_str::<Ident>(column) {
+        Ok(mut ident) => {
+            ident.set_span(span);
+            ident
+        }
+        Err(_) if column.is_empty() => {
+            cx.error_at(
+                span,
+                format!("name the column to aggregate: \"{function}(value)\""),
+            );
+            return None;
+        }
+        Err(_) => {
+            cx.error_at(
+                span,
+                format!("`{column}` is not a column: name a field of the `from` struct by its Rust name, as in \"{function}(value)\""),
+            );
+            return None;
+        }
+    };
+    let arg = match (function.as_str(), arg) {
+        ("percentile", Some(n)) if is_percentile(n) => Some(n.to_string()),
+        ("percentile", _) => {
+            cx.error_at(
+                span,
+                "`percentile` needs the percentile, a number from 0 to 100: \"percentile(value, 95)\"",
+            );
+            return None;
+        }
+        ("integral", Some(unit)) if is_duration(unit) => Some(unit.to_string()),
+        ("integral", Some(_)) => {
+            cx.error_at(
+                span,
+                "the unit of `integral` is a duration literal, such as \"integral(value, 1s)\"",
+            );
+            return None;
+        }
+        (_, None) => None,
+        (_, Some(_)) => {
+            cx.error_at(
+                span,
+                format!("`{function}` takes only a column: \"{function}(value)\""),
+            );
+            return None;
+        }
+    };
+    Some(Aggregate {
+        key,
+        literal,
+        function,
+        column,
+        arg,
+    })
+}
+
+fn is_percentile(text: &str) -> bool {
+    let digits = text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    digits
+        && text
+            .parse::<f64>()
+            .is_ok_and(|n| (0.0..=100.0).contains(&n))
+}
+
+fn is_duration(text: &str) -> bool {
+    let unit_at = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(unit_at);
+    !number.is_empty() && ["ns", "u", "µ", "ms", "s", "m", "h", "d", "w"].contains(&unit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (Option<Aggregate>, Result<(), syn::Error>) {
+        let cx = Ctxt::default();
+        let lit = LitStr::new(text, Span::call_site());
+        let parsed = aggregate(&cx, Span::call_site(), lit);
+        (parsed, cx.check())
+    }
+
+    #[test]
+    fn aggregates() {
+        let (agg, ok) = parse("mean(value)");
+        assert!(ok.is_ok());
+        let agg = agg.unwrap();
+        assert_eq!(
+            (agg.function.as_str(), agg.column.to_string()),
+            ("mean", "value".into())
+        );
+        assert!(agg.arg.is_none() && agg.is_numeric());
+
+        let agg = parse(" Percentile( value , 99.9 ) ").0.unwrap();
+        assert_eq!(agg.function, "percentile");
+        assert_eq!(agg.arg.as_deref(), Some("99.9"));
+
+        assert_eq!(
+            parse("integral(v, 10m)").0.unwrap().arg.as_deref(),
+            Some("10m")
+        );
+        assert!(parse("integral(v)").0.unwrap().arg.is_none());
+        assert!(!parse("count(v)").0.unwrap().is_numeric());
+        assert!(parse("r#type").0.is_none());
+        assert!(parse("count(r#type)").0.is_some());
+    }
+
+    #[test]
+    fn aggregate_mistakes() {
+        for text in [
+            "avg(v)",
+            "mean",
+            "mean(v",
+            "mean()",
+            "mean(1v)",
+            "mean(v, 3)",
+            "percentile(v)",
+            "percentile(v, 101)",
+            "percentile(v, x)",
+            "integral(v, 3 parsecs)",
+            "count(a, b, c)",
+        ] {
+            let (agg, result) = parse(text);
+            assert!(agg.is_none() && result.is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn lists() {
+        assert_eq!(list(&["a"]), "`a`");
+        assert_eq!(list(&["a", "b", "c"]), "`a`, `b` or `c`");
+    }
+}

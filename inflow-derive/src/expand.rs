@@ -1,0 +1,448 @@
+//! Code generation. Everything generated reaches inflow through
+//! `::inflow::__private` and lives in one `const _: () = { ... };`.
+
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::{DeriveInput, Type, WhereClause, WherePredicate};
+
+use crate::ast::{Field, Input, Role};
+use crate::attr::Ctxt;
+use crate::{fallback, valid};
+
+/// The whole derive: parse, validate, then expand, or fall back when
+/// anything is wrong.
+pub fn derive(node: &DeriveInput) -> TokenStream {
+    let cx = Ctxt::default();
+    let input = Input::from_syn(&cx, node);
+    if let Some(input) = &input {
+        valid::validate(&cx, input);
+    }
+    match (cx.check(), input) {
+        (Ok(()), Some(input)) => expand(&input),
+        (Err(error), input) => fallback::expand(node, input.as_ref(), error),
+        (Ok(()), None) => fallback::expand(
+            node,
+            None,
+            syn::Error::new(
+                Span::call_site(),
+                "#[derive(Measurement)] needs a struct with named fields",
+            ),
+        ),
+    }
+}
+
+fn expand(input: &Input<'_>) -> TokenStream {
+    let measurement = impl_measurement(input);
+    let from_row = if input.reads() {
+        impl_from_row(input)
+    } else {
+        TokenStream::new()
+    };
+    let handles = handles(input);
+    quote! {
+        const _: () = {
+            #measurement
+            #from_row
+            #handles
+        };
+    }
+}
+
+/// `impl Measurement`: name, columns and the encoder.
+fn impl_measurement(input: &Input<'_>) -> TokenStream {
+    let ident = input.ident;
+    let (impl_generics, ty_generics, _) = input.generics.split_for_impl();
+    let where_clause = bounded_where(input, Bounds::Write);
+
+    let name = match (input.literal_name(), input.source()) {
+        (Some(name), _) => name.into_token_stream(),
+        (None, Some(source)) => quote!(<#source as ::inflow::__private::Measurement>::NAME),
+        (None, None) => "".into_token_stream(),
+    };
+    let write_measurement = match input.literal_name() {
+        Some(name) => {
+            let escaped = escape(&name, |c| c == ',' || c == ' ');
+            quote!(__writer.measurement_escaped(#escaped);)
+        }
+        None => quote!(__writer.measurement(<Self as ::inflow::__private::Measurement>::NAME)?;),
+    };
+
+    let columns = input.columns().map(|field| column(input, field));
+
+    let mut tags: Vec<&Field<'_>> = input.columns().filter(|f| f.role() == Role::Tag).collect();
+    tags.sort_by_key(|f| f.column_name());
+    let write_tags = tags.iter().map(|field| {
+        let member = field.ident;
+        let key = escape(&field.column_name(), is_key_special);
+        let call = spanned_call(field.ty, quote!(TagValue), quote!(as_tag));
+        quote! {
+            if let ::inflow::__private::Some(__value) = #call(&self.#member) {
+                __writer.tag_escaped(#key, __value)?;
+            }
+        }
+    });
+    let write_fields = input
+        .columns()
+        .filter(|f| matches!(f.role(), Role::Field | Role::Aggregate))
+        .map(|field| {
+            let member = field.ident;
+            let key = escape(&field.column_name(), is_key_special);
+            let call = spanned_call(field.ty, quote!(FieldValue), quote!(to_field));
+            quote! {
+                if let ::inflow::__private::Some(__value) = #call(&self.#member) {
+                    __writer.field_escaped(#key, __value)?;
+                }
+            }
+        });
+    let time = match input.columns().find(|f| f.role() == Role::Time) {
+        Some(field) => {
+            let member = field.ident;
+            let call = spanned_call(field.ty, quote!(TimeValue), quote!(to_nanos));
+            quote!(#call(&self.#member)?)
+        }
+        None => quote!(::inflow::__private::None),
+    };
+
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics ::inflow::__private::Measurement for #ident #ty_generics #where_clause {
+            const NAME: &'static str = #name;
+
+            const COLUMNS: &'static [::inflow::__private::Column] = &[#(#columns),*];
+
+            #[inline]
+            fn encode(
+                &self,
+                __writer: &mut ::inflow::__private::LineWriter<'_>,
+            ) -> ::inflow::__private::Result<(), ::inflow::__private::InvalidPoint> {
+                #write_measurement
+                #(#write_tags)*
+                #(#write_fields)*
+                __writer.finish(#time)
+            }
+        }
+    }
+}
+
+/// `<Ty as ::inflow::__private::Trait>::method`, spanned at the field's
+/// type so that a type that cannot be a tag, field or time is reported there.
+fn spanned_call(ty: &Type, trait_: TokenStream, method: TokenStream) -> TokenStream {
+    quote_spanned!(ty.span()=> <#ty as ::inflow::__private::#trait_>::#method)
+}
+
+/// One `Column { name, kind }` of `COLUMNS`.
+fn column(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
+    let name = field.column_name();
+    let kind = match field.role() {
+        Role::Time => quote!(Time),
+        Role::Tag => quote!(Tag),
+        Role::Field | Role::Skip => quote!(Field),
+        Role::Aggregate => match (&field.attrs.aggregate, input.source()) {
+            (Some(agg), Some(source)) => {
+                let function = &agg.function;
+                let column = &agg.column;
+                let span = agg.literal.span();
+                // Calling the source's handle checks that the column exists
+                // and is a field, and `assert_numeric` that it is a number,
+                // with errors pointing at the aggregate's string.
+                let of = if agg.is_numeric() {
+                    quote_spanned! {span=> {
+                        let __column = <#source>::#column();
+                        ::inflow::__private::assert_numeric(&__column);
+                        __column.name()
+                    }}
+                } else {
+                    quote_spanned!(span=> ::inflow::__private::Field::name(&<#source>::#column()))
+                };
+                let arg = match &agg.arg {
+                    Some(arg) => quote!(::inflow::__private::Some(#arg)),
+                    None => quote!(::inflow::__private::None),
+                };
+                quote!(Aggregate { function: #function, of: #of, arg: #arg })
+            }
+            _ => quote!(Field),
+        },
+    };
+    quote! {
+        ::inflow::__private::Column {
+            name: #name,
+            kind: ::inflow::__private::ColumnKind::#kind,
+        }
+    }
+}
+
+/// `impl FromRow` and the row builder it names.
+fn impl_from_row(input: &Input<'_>) -> TokenStream {
+    let ident = input.ident;
+    let generics = input.generics;
+    let (impl_generics, ty_generics, plain_where) = generics.split_for_impl();
+    let where_clause = bounded_where(input, Bounds::Read);
+    let source = match input.source() {
+        Some(source) => source.to_token_stream(),
+        None => quote!(Self),
+    };
+    let builder = Ident::new("__InflowRowBuilder", Span::call_site());
+    let name = quote!(<#ident #ty_generics as ::inflow::__private::Measurement>::NAME);
+
+    let columns: Vec<&Field<'_>> = input.columns().collect();
+    let slots: Vec<Ident> = (0..columns.len())
+        .map(|i| format_ident!("__slot{}", i))
+        .collect();
+    let types = columns.iter().map(|f| f.ty);
+    let indices = 0..columns.len();
+    let names: Vec<String> = columns.iter().map(|f| f.column_name()).collect();
+
+    let set_arms = columns
+        .iter()
+        .zip(&slots)
+        .enumerate()
+        .map(|(i, (field, slot))| {
+            let column = field.column_name();
+            let decode = decoder(field, "decode_tag", "decode_field");
+            quote! {
+                #i => #decode(__cell, &mut self.#slot, &mut self.__inflow_error, #name, #column),
+            }
+        });
+    let mut free_slots = slots.iter();
+    let mut members = Vec::with_capacity(input.fields.len());
+    for field in &input.fields {
+        let member = field.ident;
+        if field.role() == Role::Skip {
+            members.push(quote!(#member: ::inflow::__private::Default::default()));
+        } else if let Some(slot) = free_slots.next() {
+            let column = field.column_name();
+            let required = decoder(field, "required_tag", "required");
+            members.push(quote!(#member: #required(self.#slot, #name, #column)?));
+        }
+    }
+
+    quote! {
+        #[doc(hidden)]
+        /// Collects one query row into the struct.
+        pub struct #builder #impl_generics #plain_where {
+            #(#slots: ::inflow::__private::Option<#types>,)*
+            __inflow_error: ::inflow::__private::Option<::inflow::__private::DecodeError>,
+            __inflow_marker: ::core::marker::PhantomData<fn() -> #ident #ty_generics>,
+        }
+
+        #[automatically_derived]
+        impl #impl_generics ::inflow::__private::FromRow for #ident #ty_generics #where_clause {
+            type Source = #source;
+            type Builder = #builder #ty_generics;
+        }
+
+        #[automatically_derived]
+        impl #impl_generics ::inflow::__private::RowBuilder<#ident #ty_generics>
+            for #builder #ty_generics #where_clause
+        {
+            #[inline]
+            fn new() -> Self {
+                #builder {
+                    #(#slots: ::inflow::__private::None,)*
+                    __inflow_error: ::inflow::__private::None,
+                    __inflow_marker: ::core::marker::PhantomData,
+                }
+            }
+
+            #[inline]
+            fn slot(__column: &str) -> ::inflow::__private::Option<usize> {
+                match __column {
+                    #(#names => ::inflow::__private::Some(#indices),)*
+                    _ => ::inflow::__private::None,
+                }
+            }
+
+            #[inline]
+            fn set(&mut self, __slot: usize, __cell: ::inflow::__private::Cell<'_>) {
+                match __slot {
+                    #(#set_arms)*
+                    _ => {}
+                }
+            }
+
+            fn finish(
+                self,
+            ) -> ::inflow::__private::Result<#ident #ty_generics, ::inflow::__private::DecodeError> {
+                if let ::inflow::__private::Some(__error) = self.__inflow_error {
+                    return ::inflow::__private::Err(__error);
+                }
+                ::inflow::__private::Ok(#ident {
+                    #(#members,)*
+                })
+            }
+        }
+    }
+}
+
+/// `::inflow::__private::decode_tag::<Ty>` (or the field variant), spanned
+/// at the field's type.
+fn decoder(field: &Field<'_>, tag: &str, other: &str) -> TokenStream {
+    let ty = field.ty;
+    let function = Ident::new(
+        if field.role() == Role::Tag {
+            tag
+        } else {
+            other
+        },
+        ty.span(),
+    );
+    quote_spanned!(ty.span()=> ::inflow::__private::#function::<#ty>)
+}
+
+/// The typed column handles: one `pub const fn` per column, named after the
+/// Rust field.
+pub fn handles(input: &Input<'_>) -> TokenStream {
+    let ident = input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let params = type_params(input);
+    let fns = input.columns().map(|field| {
+        let member = field.ident;
+        let ty = field.ty;
+        let column = field.column_name();
+        let (what, ret, ctor) = match field.role() {
+            Role::Time => ("the column", quote!(Time<Self>), quote!(Time)),
+            Role::Tag => ("the tag", quote!(Tag<Self>), quote!(Tag)),
+            Role::Field | Role::Aggregate | Role::Skip => {
+                let scalar =
+                    quote_spanned!(ty.span()=> <#ty as ::inflow::__private::ColumnType>::Scalar);
+                ("the field", quote!(Field<Self, #scalar>), quote!(Field))
+            }
+        };
+        let bound = match field.role() {
+            Role::Field | Role::Aggregate if mentions(ty, &params) => {
+                quote!(where #ty: ::inflow::__private::ColumnType)
+            }
+            _ => TokenStream::new(),
+        };
+        let rust_name = member.unraw().to_string();
+        let doc = if rust_name == column {
+            format!("Column handle for {what} `{column}` of `{ident}`.")
+        } else {
+            format!("Column handle for {what} `{column}` (field `{rust_name}`) of `{ident}`.")
+        };
+        let field_docs: Vec<_> = field.docs().collect();
+        let separator = (!field_docs.is_empty()).then(|| quote!(#[doc = ""]));
+        quote! {
+            #[doc = #doc]
+            #separator
+            #(#field_docs)*
+            #[inline]
+            pub const fn #member() -> ::inflow::__private::#ret #bound {
+                ::inflow::__private::#ctor::new(#column)
+            }
+        }
+    });
+    quote! {
+        #[allow(dead_code, non_snake_case)]
+        impl #impl_generics #ident #ty_generics #where_clause {
+            #(#fns)*
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Bounds {
+    Write,
+    Read,
+}
+
+/// The struct's where clause plus, for each field whose type names a type
+/// parameter, the bound its role needs: `TagValue`, `FieldValue` and
+/// `TimeValue` to write; also `FromTag`, `FromCell` and `Default` to read.
+fn bounded_where(input: &Input<'_>, bounds: Bounds) -> Option<WhereClause> {
+    let params = type_params(input);
+    let mut clause = input.generics.where_clause.clone();
+    if params.is_empty() {
+        return clause;
+    }
+    let predicates = &mut clause
+        .get_or_insert_with(|| syn::parse_quote!(where))
+        .predicates;
+    for field in &input.fields {
+        let ty = field.ty;
+        if !mentions(ty, &params) {
+            continue;
+        }
+        let mut push = |bound: TokenStream| {
+            let predicate: WherePredicate = syn::parse_quote!(#ty: #bound);
+            predicates.push(predicate);
+        };
+        match (field.role(), bounds) {
+            (Role::Skip, Bounds::Write) => {}
+            (Role::Skip, Bounds::Read) => push(quote!(::inflow::__private::Default)),
+            (Role::Tag, _) => {
+                push(quote!(::inflow::__private::TagValue));
+                if bounds == Bounds::Read {
+                    push(quote!(::inflow::__private::FromTag));
+                }
+            }
+            (Role::Time, _) => {
+                push(quote!(::inflow::__private::TimeValue));
+                if bounds == Bounds::Read {
+                    push(quote!(::inflow::__private::FromCell));
+                }
+            }
+            (Role::Field | Role::Aggregate, _) => {
+                push(quote!(::inflow::__private::FieldValue));
+                if bounds == Bounds::Read {
+                    push(quote!(::inflow::__private::FromCell));
+                }
+            }
+        }
+    }
+    clause
+}
+
+fn type_params(input: &Input<'_>) -> Vec<Ident> {
+    input
+        .generics
+        .type_params()
+        .map(|p| p.ident.clone())
+        .collect()
+}
+
+/// Whether `ty` names one of `params`.
+fn mentions(ty: &Type, params: &[Ident]) -> bool {
+    fn walk(tokens: TokenStream, params: &[Ident]) -> bool {
+        tokens.into_iter().any(|tree| match tree {
+            TokenTree::Ident(ident) => params.contains(&ident),
+            TokenTree::Group(group) => walk(group.stream(), params),
+            _ => false,
+        })
+    }
+    !params.is_empty() && walk(ty.to_token_stream(), params)
+}
+
+/// Escapes at compile time what the line protocol writer would escape at
+/// run time: a backslash before each special character.
+pub fn escape(text: &str, special: impl Fn(char) -> bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if special(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Tag keys and field keys escape `,`, `=` and space.
+fn is_key_special(c: char) -> bool {
+    c == ',' || c == '=' || c == ' '
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(escape("a b,c=d", is_key_special), "a\\ b\\,c\\=d");
+        assert_eq!(
+            escape("a b,c=d\\", |c| c == ',' || c == ' '),
+            "a\\ b\\,c=d\\"
+        );
+    }
+}

@@ -1,0 +1,12 @@
+use inflow::Measurement;
+
+#[derive(Measurement)]
+#[influx(measurement = temperature)]
+struct Temperature {
+    #[influx(tag = true)]
+    location: String,
+    #[influx(rename)]
+    value: f64,
+}
+
+fn main() {}

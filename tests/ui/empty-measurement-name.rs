@@ -1,0 +1,10 @@
+use inflow::Measurement;
+
+#[derive(Measurement)]
+#[influx(measurement = "")]
+struct Temperature {
+    #[influx(rename = "")]
+    value: f64,
+}
+
+fn main() {}

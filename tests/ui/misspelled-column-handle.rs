@@ -1,0 +1,12 @@
+use inflow::Measurement;
+
+#[derive(Measurement)]
+struct Temperature {
+    #[influx(tag)]
+    location: String,
+    value: f64,
+}
+
+fn main() {
+    let _ = Temperature::locaton();
+}

@@ -1,0 +1,10 @@
+use inflow::Measurement;
+
+#[derive(Measurement)]
+struct Temperature {
+    #[influx(time, rename = "timestamp")]
+    time: i64,
+    value: f64,
+}
+
+fn main() {}

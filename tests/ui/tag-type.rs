@@ -1,0 +1,16 @@
+use inflow::Measurement;
+
+struct Location {
+    lat: f64,
+    lon: f64,
+}
+
+#[derive(Measurement)]
+#[influx(write_only)]
+struct Temperature {
+    #[influx(tag)]
+    location: Location,
+    value: f64,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use inflow::Measurement;
+
+#[derive(Measurement)]
+struct Temperature(f64);
+
+fn main() {}

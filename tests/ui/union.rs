@@ -1,0 +1,8 @@
+use inflow::Measurement;
+
+#[derive(Measurement)]
+union Temperature {
+    value: f64,
+}
+
+fn main() {}
