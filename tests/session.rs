@@ -437,3 +437,83 @@ async fn thirty_two_tasks_share_one_client() {
     }
     assert_eq!(counts(&client, "m").await, (640_000, 640_000));
 }
+
+#[derive(inflow::Measurement)]
+#[influx(measurement = "temperature")]
+struct Temperature {
+    #[influx(time)]
+    time: i64,
+    #[influx(tag)]
+    location: String,
+    seq: i64,
+    value: f64,
+}
+
+#[derive(inflow::Measurement)]
+#[influx(measurement = "humidity", write_only)]
+struct Humidity {
+    #[influx(time)]
+    time: i64,
+    #[influx(tag)]
+    location: &'static str,
+    seq: i64,
+    percent: u8,
+}
+
+#[derive(inflow::Measurement)]
+struct Wind {
+    #[influx(time)]
+    time: Option<chrono::DateTime<chrono::Utc>>,
+    #[influx(tag)]
+    station: Option<String>,
+    seq: i64,
+    speed: f32,
+    gusty: bool,
+}
+
+/// 100,000 derived points of three measurement types in one session: one
+/// commit, and a count finds every one.
+#[tokio::test]
+async fn hundred_thousand_derived_points_of_three_types() {
+    let (client, _) = fresh_client("derived").await;
+    let mut session = client.session();
+    let base = 1_700_000_000_000_000_000i64;
+    for i in 0..100_000i64 {
+        match i % 3 {
+            0 => session
+                .add(&Temperature {
+                    time: base + i,
+                    location: format!("loc{}", i % 10),
+                    seq: i,
+                    value: i as f64 / 3.0,
+                })
+                .await
+                .unwrap(),
+            1 => session
+                .add(&Humidity {
+                    time: base + i,
+                    location: "groningen",
+                    seq: i,
+                    percent: (i % 100) as u8,
+                })
+                .await
+                .unwrap(),
+            _ => session
+                .add(&Wind {
+                    time: None,
+                    station: (i % 2 == 0).then(|| "north".to_string()),
+                    seq: i,
+                    speed: 3.5,
+                    gusty: i % 4 == 0,
+                })
+                .await
+                .unwrap(),
+        }
+    }
+    assert_eq!(session.len(), 100_000);
+    let summary = session.commit().await.unwrap();
+    assert_eq!((summary.points, summary.requests), (100_000, 1));
+    assert_eq!(counts(&client, "temperature").await, (33_334, 33_334));
+    assert_eq!(counts(&client, "humidity").await, (33_333, 33_333));
+    assert_eq!(counts(&client, "wind").await, (33_333, 33_333));
+}
