@@ -439,6 +439,44 @@ mod tests {
         s.rollback();
     }
 
+    /// Counts warnings.
+    struct Warnings(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    impl tracing::Subscriber for Warnings {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            if *event.metadata().level() == tracing::Level::WARN {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    #[test]
+    fn dropping_pending_points_warns() {
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let subscriber = Warnings(count.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            let mut pending = session(SessionOptions::new());
+            pending.add_now(&point(1)).unwrap();
+            drop(pending);
+            assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+            let mut empty = session(SessionOptions::new());
+            empty.add_now(&point(1)).unwrap();
+            empty.rollback();
+            drop(empty);
+            assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+        });
+    }
+
     #[tokio::test]
     async fn empty_commit_sends_nothing() {
         let mut s = session(SessionOptions::new());

@@ -456,6 +456,29 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_node_is_passed_over_then_tried_again() {
+        let transport = Transport {
+            http: reqwest::Client::new(),
+            nodes: vec![Node::new("http://a".into()), Node::new("http://b".into())],
+            auth: Auth::None,
+            retry: RetryPolicy::default(),
+            node_cooldown: Duration::from_secs(10),
+        };
+        assert_eq!(transport.pick_node().base, "http://a");
+        transport.nodes[0].mark(Some(Instant::now() + Duration::from_secs(10)));
+        assert_eq!(transport.pick_node().base, "http://b");
+        assert!(transport.healthy_node_exists());
+        // Both failed: the one whose cooldown ends first.
+        transport.nodes[1].mark(Some(Instant::now() + Duration::from_secs(20)));
+        assert!(!transport.healthy_node_exists());
+        assert_eq!(transport.pick_node().base, "http://a");
+        // The cooldown is over: the first node is back.
+        transport.nodes[0].mark(Some(Instant::now() - Duration::from_millis(1)));
+        transport.nodes[1].mark(None);
+        assert_eq!(transport.pick_node().base, "http://a");
+    }
+
+    #[test]
     fn auth_debug_is_redacted() {
         let auth = Auth::Basic {
             user: "u".into(),
