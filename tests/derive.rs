@@ -562,13 +562,41 @@ fn generic_structs_read_and_write() {
     );
 }
 
+/// Const parameters, defaults and bounds are carried over.
+#[derive(Measurement, Debug, PartialEq)]
+#[influx(measurement = "windowed")]
+struct Windowed<const N: usize, T: Copy + Default = f64> {
+    value: T,
+    #[influx(skip)]
+    window: [u8; N],
+}
+
+#[test]
+fn const_generics_and_defaults() {
+    let w: Windowed<2> = Windowed {
+        value: 0.5,
+        window: [1, 2],
+    };
+    assert!(line(&w).starts_with("windowed value=0.5 "));
+    let decoded = decode::<Windowed<3, i16>>(&[("value", Cell::Int(-4))]);
+    assert_eq!(
+        decoded,
+        Ok(Windowed {
+            value: -4,
+            window: [0; 3]
+        })
+    );
+    assert_eq!(Windowed::<1>::value().name(), "value");
+}
+
 #[derive(Measurement)]
 #[influx(measurement = "write_only", write_only)]
 struct WriteOnly {
     value: f64,
 }
 
-/// `FromRow` is implemented unless the struct borrows or is `write_only`.
+/// `Probe::<T>::READS`: whether `T` implements `FromRow` (the inherent
+/// constant is chosen when its bound holds, the trait's otherwise).
 trait MaybeFromRow {
     const READS: bool;
 }
@@ -582,9 +610,11 @@ impl<T: FromRow> Probe<T> {
 
 #[test]
 fn write_only_and_borrowing_structs_are_not_read() {
-    assert!(Probe::<Temperature>::READS);
-    assert!(!<Probe<WriteOnly> as MaybeFromRow>::READS);
-    assert!(!<Probe<Borrowed<'static>> as MaybeFromRow>::READS);
+    const {
+        assert!(Probe::<Temperature>::READS);
+        assert!(!Probe::<WriteOnly>::READS);
+        assert!(!Probe::<Borrowed<'static>>::READS);
+    }
     assert_eq!(line(&WriteOnly { value: 1.0 })[..18], *"write_only value=1");
 }
 

@@ -106,6 +106,9 @@ pub struct Container {
     pub measurement: Option<LitStr>,
     /// `from = Source`, with the span of the `from` key.
     pub from: Option<(Span, Type)>,
+    /// Whether `from` was given, even with a value that is not a type: so
+    /// that a mistake there is not reported again for every `aggregate`.
+    pub from_given: bool,
     /// `write_only`.
     pub write_only: Option<Span>,
 }
@@ -176,11 +179,20 @@ pub fn container(cx: &Ctxt, attrs: &[Attribute]) -> Container {
                     out.measurement = lit;
                 }
             } else if key == FROM {
-                let span = meta
-                    .path
-                    .get_ident()
-                    .map_or_else(Span::call_site, Ident::span);
-                let ty: Type = meta.value()?.parse().map_err(|e| {
+                out.from_given = true;
+                let value = meta.value()?;
+                if value.peek(LitStr) {
+                    let lit: LitStr = value.parse()?;
+                    cx.error_spanned_by(
+                        &lit,
+                        format!(
+                            "`from` takes a type, not a string: #[influx(from = {})]",
+                            lit.value()
+                        ),
+                    );
+                    return Ok(());
+                }
+                let ty: Type = value.parse().map_err(|e| {
                     syn::Error::new(
                         e.span(),
                         "expected a type: #[influx(from = SourceMeasurement)]",
@@ -189,7 +201,7 @@ pub fn container(cx: &Ctxt, attrs: &[Attribute]) -> Container {
                 if out.from.is_some() {
                     cx.error_spanned_by(&meta.path, duplicate(key));
                 } else {
-                    out.from = Some((span, ty));
+                    out.from = Some((span_of_path(&meta), ty));
                 }
             } else {
                 no_value(cx, &meta, key)?;
@@ -381,7 +393,10 @@ fn aggregate(cx: &Ctxt, key: Span, literal: LitStr) -> Option<Aggregate> {
     }
     let column = match syn::parse_str::<Ident>(column) {
         Ok(mut ident) => {
-            ident.set_span(span);
+            // At the string, but from the macro: rustc then reports a
+            // misspelled column there without suggesting to replace the
+            // whole string by the column's name.
+            ident.set_span(Span::mixed_site().located_at(span));
             ident
         }
         Err(_) if column.is_empty() => {

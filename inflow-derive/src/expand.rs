@@ -41,8 +41,21 @@ fn expand(input: &Input<'_>) -> TokenStream {
         TokenStream::new()
     };
     let handles = handles(input);
+    let has_aggregates = input.fields.iter().any(|f| f.role() == Role::Aggregate);
+    let field_name = has_aggregates.then(|| {
+        quote! {
+            /// The name of the source column an aggregate applies to; only a
+            /// field can be aggregated.
+            const fn __inflow_field_name<M, V>(
+                column: ::inflow::__private::Field<M, V>,
+            ) -> &'static str {
+                column.name()
+            }
+        }
+    });
     quote! {
         const _: () = {
+            #field_name
             #measurement
             #from_row
             #handles
@@ -154,7 +167,7 @@ fn column(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
                         __column.name()
                     }}
                 } else {
-                    quote_spanned!(span=> ::inflow::__private::Field::name(&<#source>::#column()))
+                    quote_spanned!(span=> __inflow_field_name(<#source>::#column()))
                 };
                 let arg = match &agg.arg {
                     Some(arg) => quote!(::inflow::__private::Some(#arg)),
@@ -194,29 +207,51 @@ fn impl_from_row(input: &Input<'_>) -> TokenStream {
     let indices = 0..columns.len();
     let names: Vec<String> = columns.iter().map(|f| f.column_name()).collect();
 
-    let set_arms = columns
+    let vars: Vec<Ident> = (0..columns.len())
+        .map(|i| format_ident!("__value{}", i))
+        .collect();
+    let column_arms = columns
         .iter()
         .zip(&slots)
         .enumerate()
         .map(|(i, (field, slot))| {
             let column = field.column_name();
             let decode = decoder(field, "decode_tag", "decode_field");
+            let required = decoder(field, "required_tag", "required");
             quote! {
-                #i => #decode(__cell, &mut self.#slot, &mut self.__inflow_error, #name, #column),
+                #i => match __cell {
+                    ::inflow::__private::Some(__cell) => {
+                        #decode(__cell, &mut self.#slot, &mut self.__inflow_error, #name, #column)
+                    }
+                    ::inflow::__private::None => {
+                        if self.#slot.is_none() {
+                            match #required(::inflow::__private::None, #name, #column) {
+                                ::inflow::__private::Ok(__value) => {
+                                    self.#slot = ::inflow::__private::Some(__value);
+                                }
+                                ::inflow::__private::Err(__error) => {
+                                    self.__inflow_error.get_or_insert(__error);
+                                }
+                            }
+                        }
+                    }
+                },
             }
         });
-    let mut free_slots = slots.iter();
+    let mut free_vars = vars.iter();
     let mut members = Vec::with_capacity(input.fields.len());
     for field in &input.fields {
         let member = field.ident;
         if field.role() == Role::Skip {
-            members.push(quote!(#member: ::inflow::__private::Default::default()));
-        } else if let Some(slot) = free_slots.next() {
-            let column = field.column_name();
-            let required = decoder(field, "required_tag", "required");
-            members.push(quote!(#member: #required(self.#slot, #name, #column)?));
+            let ty = field.ty;
+            let default =
+                quote_spanned!(ty.span()=> <#ty as ::inflow::__private::Default>::default());
+            members.push(quote!(#member: #default));
+        } else if let Some(var) = free_vars.next() {
+            members.push(quote!(#member: #var));
         }
     }
+    let indices_again = 0..columns.len();
 
     quote! {
         #[doc(hidden)]
@@ -225,6 +260,24 @@ fn impl_from_row(input: &Input<'_>) -> TokenStream {
             #(#slots: ::inflow::__private::Option<#types>,)*
             __inflow_error: ::inflow::__private::Option<::inflow::__private::DecodeError>,
             __inflow_marker: ::core::marker::PhantomData<fn() -> #ident #ty_generics>,
+        }
+
+        impl #impl_generics #builder #ty_generics #where_clause {
+            /// Decodes a cell into its slot; without a cell, fills a slot no
+            /// cell came for, or records that its column is missing. All
+            /// decoding of the field types is in this one body, so that a
+            /// type that cannot be decoded is reported once.
+            #[inline(always)]
+            fn __column(
+                &mut self,
+                __slot: usize,
+                __cell: ::inflow::__private::Option<::inflow::__private::Cell<'_>>,
+            ) {
+                match __slot {
+                    #(#column_arms)*
+                    _ => {}
+                }
+            }
         }
 
         #[automatically_derived]
@@ -256,21 +309,25 @@ fn impl_from_row(input: &Input<'_>) -> TokenStream {
 
             #[inline]
             fn set(&mut self, __slot: usize, __cell: ::inflow::__private::Cell<'_>) {
-                match __slot {
-                    #(#set_arms)*
-                    _ => {}
-                }
+                self.__column(__slot, ::inflow::__private::Some(__cell));
             }
 
             fn finish(
-                self,
+                mut self,
             ) -> ::inflow::__private::Result<#ident #ty_generics, ::inflow::__private::DecodeError> {
-                if let ::inflow::__private::Some(__error) = self.__inflow_error {
-                    return ::inflow::__private::Err(__error);
+                #(self.__column(#indices_again, ::inflow::__private::None);)*
+                match (#(self.#slots,)* self.__inflow_error) {
+                    (#(::inflow::__private::Some(#vars),)* ::inflow::__private::None) => {
+                        ::inflow::__private::Ok(#ident {
+                            #(#members,)*
+                        })
+                    }
+                    (.., ::inflow::__private::Some(__error)) => ::inflow::__private::Err(__error),
+                    // Not reached: a slot is only left empty with an error.
+                    _ => ::inflow::__private::Err(::inflow::__private::DecodeError::Malformed(
+                        ::core::convert::Into::into("a row was left incomplete"),
+                    )),
                 }
-                ::inflow::__private::Ok(#ident {
-                    #(#members,)*
-                })
             }
         }
     }
@@ -302,12 +359,23 @@ pub fn handles(input: &Input<'_>) -> TokenStream {
         let ty = field.ty;
         let column = field.column_name();
         let (what, ret, ctor) = match field.role() {
-            Role::Time => ("the column", quote!(Time<Self>), quote!(Time)),
-            Role::Tag => ("the tag", quote!(Tag<Self>), quote!(Tag)),
+            Role::Time => (
+                "the column",
+                quote!(::inflow::__private::Time<Self>),
+                quote!(Time),
+            ),
+            Role::Tag => (
+                "the tag",
+                quote!(::inflow::__private::Tag<Self>),
+                quote!(Tag),
+            ),
             Role::Field | Role::Aggregate | Role::Skip => {
-                let scalar =
-                    quote_spanned!(ty.span()=> <#ty as ::inflow::__private::ColumnType>::Scalar);
-                ("the field", quote!(Field<Self, #scalar>), quote!(Field))
+                // Spanned from the type's first token to its last, so that a
+                // type without `ColumnType` is underlined whole.
+                let (first, last) = first_and_last_span(ty);
+                let open = quote_spanned!(first=> ::inflow::__private::Field<Self, <);
+                let close = quote_spanned!(last=> as ::inflow::__private::ColumnType>::Scalar>);
+                ("the field", quote!(#open #ty #close), quote!(Field))
             }
         };
         let bound = match field.role() {
@@ -320,7 +388,7 @@ pub fn handles(input: &Input<'_>) -> TokenStream {
         let doc = if rust_name == column {
             format!("Column handle for {what} `{column}` of `{ident}`.")
         } else {
-            format!("Column handle for {what} `{column}` (field `{rust_name}`) of `{ident}`.")
+            format!("Column handle for {what} `{column}` (Rust field `{rust_name}`) of `{ident}`.")
         };
         let field_docs: Vec<_> = field.docs().collect();
         let separator = (!field_docs.is_empty()).then(|| quote!(#[doc = ""]));
@@ -329,7 +397,7 @@ pub fn handles(input: &Input<'_>) -> TokenStream {
             #separator
             #(#field_docs)*
             #[inline]
-            pub const fn #member() -> ::inflow::__private::#ret #bound {
+            pub const fn #member() -> #ret #bound {
                 ::inflow::__private::#ctor::new(#column)
             }
         }
@@ -395,12 +463,22 @@ fn bounded_where(input: &Input<'_>, bounds: Bounds) -> Option<WhereClause> {
     clause
 }
 
+/// The struct's type and const parameters: a field type that names one
+/// gets bounds in the where clause instead of being checked as it is.
 fn type_params(input: &Input<'_>) -> Vec<Ident> {
-    input
-        .generics
-        .type_params()
-        .map(|p| p.ident.clone())
+    let generics = input.generics;
+    let types = generics.type_params().map(|p| p.ident.clone());
+    types
+        .chain(generics.const_params().map(|p| p.ident.clone()))
         .collect()
+}
+
+/// The spans of the first and the last token of `ty`.
+fn first_and_last_span(ty: &Type) -> (Span, Span) {
+    let mut tokens = ty.to_token_stream().into_iter();
+    let first = tokens.next().map_or_else(|| ty.span(), |t| t.span());
+    let last = tokens.last().map_or(first, |t| t.span());
+    (first, last)
 }
 
 /// Whether `ty` names one of `params`.

@@ -71,7 +71,8 @@ use syn::{parse_macro_input, DeriveInput};
 /// - `#[influx(rename = "name")]`: the column's name in InfluxDB; the Rust
 ///   name otherwise. No tag or field may be named `time`.
 /// - `#[influx(skip)]`: neither written nor read; filled with
-///   `Default::default()` when a row is decoded.
+///   `Default::default()` when a row is decoded (so its type implements
+///   `Default`, unless the struct is not read). Combines with no other key.
 /// - `#[influx(aggregate = "mean(value)")]`: with `from = Source`, a column
 ///   computed from `Source`'s column `value` (by its Rust name). The
 ///   functions are `count`, `sum`, `mean`, `median`, `mode`, `min`, `max`,

@@ -68,7 +68,7 @@ fn check_fields(cx: &Ctxt, input: &Input<'_>) {
                     agg.key,
                     format!("`aggregate` cannot be combined with `{other}`: an aggregate is a computed field; remove one of them"),
                 );
-            } else if input.attrs.from.is_none() {
+            } else if !input.attrs.from_given {
                 cx.error_at(
                     agg.key,
                     format!(
@@ -119,10 +119,14 @@ fn check_columns(cx: &Ctxt, input: &Input<'_>) {
             Role::Tag | Role::Skip => {}
         }
         let name = field.column_name();
+        if name == "time" {
+            // Already reported: no tag or field may be named `time`.
+            continue;
+        }
         if let Some(first) = seen.get(&name) {
             cx.error_at(
                 field.name_span(),
-                format!("column `{name}` is already the name of `{first}`; rename one of them"),
+                format!("two columns named `{name}`: field `{first}` already has this name; rename one of them"),
             );
         } else {
             seen.insert(name, field.ident);

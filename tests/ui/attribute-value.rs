@@ -9,4 +9,11 @@ struct Temperature {
     value: f64,
 }
 
+#[derive(Measurement)]
+#[influx(from = "Temperature")]
+struct Hourly {
+    #[influx(aggregate = "mean(value)")]
+    mean: f64,
+}
+
 fn main() {}

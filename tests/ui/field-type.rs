@@ -1,7 +1,6 @@
 use inflow::Measurement;
 
 #[derive(Measurement)]
-#[influx(write_only)]
 struct Temperature {
     samples: Vec<f64>,
 }

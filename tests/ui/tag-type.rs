@@ -6,7 +6,6 @@ struct Location {
 }
 
 #[derive(Measurement)]
-#[influx(write_only)]
 struct Temperature {
     #[influx(tag)]
     location: Location,

@@ -1,7 +1,6 @@
 use inflow::Measurement;
 
 #[derive(Measurement)]
-#[influx(write_only)]
 struct Temperature {
     #[influx(time)]
     time: std::time::SystemTime,
