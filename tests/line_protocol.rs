@@ -10,6 +10,9 @@ use inflow::{EncodeOptions, Error, FieldData, InvalidPoint, Point, Precision};
 use inflow_tests::{conformance_dir, fresh_client, parse_line, ParsedPoint, ParsedValue};
 use serde_json::Value;
 
+/// Whether a refusal has the expected reason.
+type Check = fn(&InvalidPoint) -> bool;
+
 struct Vector {
     raw: Value,
     class: String,
@@ -195,7 +198,7 @@ fn divergent_outputs_are_never_produced() {
 #[test]
 fn invalid_inputs_are_refused_before_sending() {
     let long = "a".repeat(65536);
-    let cases: Vec<(&str, Point, fn(&InvalidPoint) -> bool)> = vec![
+    let cases: Vec<(&str, Point, Check)> = vec![
         ("NaN", Point::new("cpu").field("value", f64::NAN), |r| matches!(r, InvalidPoint::NonFiniteFloat { .. })),
         ("+Inf", Point::new("cpu").field("value", f64::INFINITY), |r| matches!(r, InvalidPoint::NonFiniteFloat { .. })),
         ("-Inf", Point::new("cpu").field("value", f64::NEG_INFINITY), |r| matches!(r, InvalidPoint::NonFiniteFloat { .. })),

@@ -15,6 +15,9 @@ use inflow::testkit::{unique_database, Fault, FaultProxy, InfluxServer};
 use inflow::{Client, Error, InvalidPoint, Point, RetryPolicy, SessionOptions};
 use inflow_tests::fresh_client;
 
+/// Whether a refusal has the expected reason.
+type Check = fn(&InvalidPoint) -> bool;
+
 fn seq_point(measurement: &str, seq: i64) -> Point {
     Point::new(measurement)
         .tag("host", format!("h{}", seq % 4))
@@ -162,7 +165,7 @@ async fn retention_policy_for_the_whole_session() {
 async fn invalid_points_are_refused_and_the_valid_ones_written() {
     let (client, _) = fresh_client("badinput").await;
     let mut session = client.session();
-    let bad: Vec<(Point, fn(&InvalidPoint) -> bool)> = vec![
+    let bad: Vec<(Point, Check)> = vec![
         (Point::new("m").field("seq", f64::NAN), |r| matches!(r, InvalidPoint::NonFiniteFloat { .. })),
         (Point::new("m").field("seq", f64::INFINITY), |r| matches!(r, InvalidPoint::NonFiniteFloat { .. })),
         (Point::new("m").field("seq", f64::NEG_INFINITY), |r| matches!(r, InvalidPoint::NonFiniteFloat { .. })),
