@@ -106,6 +106,11 @@ pub enum FieldRef<'a> {
 }
 
 /// A Rust type that can be an InfluxDB field. `None` leaves the field out.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an InfluxDB field",
+    label = "not a field type",
+    note = "fields are floats, integers, bool, String, &str, Cow<str>, or an Option of one of these; mark tags with #[influx(tag)]"
+)]
 pub trait FieldValue {
     /// The value to write, or `None` to leave the field out.
     fn to_field(&self) -> Option<FieldRef<'_>>;
@@ -202,6 +207,11 @@ impl<T: FieldValue> FieldValue for Option<T> {
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an InfluxDB tag",
+    label = "not a tag type",
+    note = "tags are String, &str, Cow<str>, an Option of one of these, or a type that implements inflow::TagValue"
+)]
 pub trait TagValue {
     /// The tag's value, or `None` to leave the tag out.
     fn as_tag(&self) -> Option<&str>;
@@ -244,6 +254,11 @@ impl<T: TagValue> TagValue for Option<T> {
 
 /// A Rust type that can be read back from a tag value (the other half of
 /// [`TagValue`]).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read back from a tag",
+    label = "no FromTag for this type",
+    note = "implement inflow::FromTag for it, or mark the struct #[influx(write_only)] if it is only written"
+)]
 pub trait FromTag: Sized {
     /// Parses the tag's value; the error says why it is not valid.
     fn from_tag(value: &str) -> Result<Self, String>;
@@ -281,6 +296,11 @@ impl<T: FromTag> FromTag for Option<T> {
 /// A Rust type that can be a point's time: `DateTime<Utc>`, `i64`
 /// nanoseconds since the epoch, or an `Option` of those (`None`: the current
 /// time when the point is encoded).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an InfluxDB time",
+    label = "not a time type",
+    note = "times are chrono::DateTime<Utc>, i64 nanoseconds since the epoch, or an Option of one of these"
+)]
 pub trait TimeValue {
     /// Nanoseconds since the epoch; `Ok(None)` for "now".
     fn to_nanos(&self) -> Result<Option<i64>, InvalidPoint>;

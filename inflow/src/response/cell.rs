@@ -114,6 +114,11 @@ impl<'de> Visitor<'de> for CellVisitor {
 ///
 /// Integers the server returns for float fields are accepted, and floats
 /// for integer fields when they are whole numbers in range.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be decoded from a query result",
+    label = "no FromCell for this type",
+    note = "decodable fields are floats, integers, bool, String, Cow<'static, str>, DateTime<Utc>, or an Option of one of these; mark the struct #[influx(write_only)] if it is only written"
+)]
 pub trait FromCell: Sized {
     /// What the type expects, for error messages.
     const EXPECTED: &'static str;
