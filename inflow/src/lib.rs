@@ -66,7 +66,7 @@ pub use client::{Client, ClientBuilder, Consistency, WriteOptions, WriteSummary}
 pub use error::{DecodeError, Error, InvalidPoint, RejectedPoint, Result};
 pub use inflow_derive::Measurement;
 pub use line_protocol::{EncodeOptions, Precision};
-pub use query::{RawQuery, RowStream, TypedQuery};
+pub use query::{Condition, Fill, RawQuery, RowStream, Select, TypedQuery};
 pub use response::{FromRow, QueryResults, Series, StatementResult};
 pub use session::{Savepoint, Session, SessionOptions};
 pub use transport::RetryPolicy;

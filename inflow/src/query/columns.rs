@@ -6,6 +6,9 @@ use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
 
+use super::expr::{Condition, Lit, Literal, Op, Subject};
+use crate::measurement::TagValue;
+
 macro_rules! handle {
     ($(#[$doc:meta])* $name:ident<$($param:ident),*>) => {
         $(#[$doc])*
@@ -96,3 +99,140 @@ macro_rules! numeric {
     ($($ty:ty),*) => {$( impl Numeric for $ty {} )*};
 }
 numeric!(f64, f32, i64, i32, i16, i8, isize, u64, u32, u16, u8, usize);
+
+// ---------------------------------------------------------------------------
+// Comparisons: the handles make the conditions of `Select::filter`.
+// ---------------------------------------------------------------------------
+
+impl<M> Tag<M> {
+    fn compare(self, op: Op, value: Lit) -> Condition<M> {
+        Condition::compare(Subject::Column(self.name), op, Literal(value))
+    }
+
+    fn tag_literal(value: &impl TagValue) -> Lit {
+        Lit::Str(value.as_tag().unwrap_or_default().to_string())
+    }
+
+    /// `tag = 'value'`. A value that leaves the tag out (`None`, `""`)
+    /// compares as the empty string, which matches the rows without the tag.
+    pub fn eq(self, value: impl TagValue) -> Condition<M> {
+        self.compare(Op::Eq, Self::tag_literal(&value))
+    }
+
+    /// `tag != 'value'`. Rows without the tag match unless the value is
+    /// empty (or `None`).
+    pub fn ne(self, value: impl TagValue) -> Condition<M> {
+        self.compare(Op::Ne, Self::tag_literal(&value))
+    }
+
+    /// `tag =~ /regex/`: the tag matches the regular expression (Go's RE2
+    /// syntax, unanchored). `/` in it needs no escaping.
+    pub fn matches(self, regex: impl AsRef<str>) -> Condition<M> {
+        self.compare(Op::Match, Lit::Regex(regex.as_ref().to_string()))
+    }
+
+    /// `tag !~ /regex/`: the tag does not match the regular expression.
+    pub fn not_matches(self, regex: impl AsRef<str>) -> Condition<M> {
+        self.compare(Op::NotMatch, Lit::Regex(regex.as_ref().to_string()))
+    }
+}
+
+impl<M, V: Into<Literal>> Field<M, V> {
+    fn compare(self, op: Op, value: impl Into<V>) -> Condition<M> {
+        Condition::compare(Subject::Column(self.name), op, value.into().into())
+    }
+
+    /// `field = value`. The value converts into the field's type, so a
+    /// float field compares with `f64`, `f32` or `i32` but not with a
+    /// string.
+    pub fn eq(self, value: impl Into<V>) -> Condition<M> {
+        self.compare(Op::Eq, value)
+    }
+
+    /// `field != value`. Rows without the field do not match.
+    pub fn ne(self, value: impl Into<V>) -> Condition<M> {
+        self.compare(Op::Ne, value)
+    }
+}
+
+impl<M, V: Into<Literal> + Numeric> Field<M, V> {
+    /// `field > value` (numeric fields only).
+    pub fn gt(self, value: impl Into<V>) -> Condition<M> {
+        self.compare(Op::Gt, value)
+    }
+
+    /// `field >= value` (numeric fields only).
+    pub fn ge(self, value: impl Into<V>) -> Condition<M> {
+        self.compare(Op::Ge, value)
+    }
+
+    /// `field < value` (numeric fields only).
+    pub fn lt(self, value: impl Into<V>) -> Condition<M> {
+        self.compare(Op::Lt, value)
+    }
+
+    /// `field <= value` (numeric fields only).
+    pub fn le(self, value: impl Into<V>) -> Condition<M> {
+        self.compare(Op::Le, value)
+    }
+}
+
+impl<M> Field<M, String> {
+    /// `field =~ /regex/` (string fields only): the value matches the
+    /// regular expression (RE2 syntax, unanchored).
+    pub fn matches(self, regex: impl AsRef<str>) -> Condition<M> {
+        Condition::compare(
+            Subject::Column(self.name),
+            Op::Match,
+            Literal(Lit::Regex(regex.as_ref().to_string())),
+        )
+    }
+
+    /// `field !~ /regex/` (string fields only).
+    pub fn not_matches(self, regex: impl AsRef<str>) -> Condition<M> {
+        Condition::compare(
+            Subject::Column(self.name),
+            Op::NotMatch,
+            Literal(Lit::Regex(regex.as_ref().to_string())),
+        )
+    }
+}
+
+impl<M> Time<M> {
+    fn compare(self, op: Op, time: DateTime<Utc>) -> Condition<M> {
+        Condition::compare(Subject::Time, op, Literal(Lit::Time(time)))
+    }
+
+    /// `time > 'RFC 3339'`.
+    pub fn gt(self, time: DateTime<Utc>) -> Condition<M> {
+        self.compare(Op::Gt, time)
+    }
+
+    /// `time >= 'RFC 3339'`.
+    pub fn ge(self, time: DateTime<Utc>) -> Condition<M> {
+        self.compare(Op::Ge, time)
+    }
+
+    /// `time < 'RFC 3339'`.
+    pub fn lt(self, time: DateTime<Utc>) -> Condition<M> {
+        self.compare(Op::Lt, time)
+    }
+
+    /// `time <= 'RFC 3339'`.
+    pub fn le(self, time: DateTime<Utc>) -> Condition<M> {
+        self.compare(Op::Le, time)
+    }
+
+    /// `time >= now() - duration`: the last `duration` up to now (and
+    /// anything stamped in the future).
+    pub fn within_last(self, duration: std::time::Duration) -> Condition<M> {
+        Condition::compare(
+            Subject::Time,
+            Op::Ge,
+            Literal(Lit::Now {
+                ahead: false,
+                offset: duration,
+            }),
+        )
+    }
+}

@@ -38,8 +38,14 @@ pub(crate) fn push_quoted(out: &mut String, text: &str, quote: char) {
 
 /// A regular expression literal: `/` is escaped, everything else is the
 /// regex syntax the server understands.
+///
+/// InfluxQL's scanner reads every `\/` as an escaped `/`, whatever comes
+/// before the backslash, so a pattern ending in a backslash would escape
+/// the closing delimiter and let the rest of the query into the regex. An
+/// empty group `(?:)` after it keeps the delimiter a delimiter (a lone
+/// trailing backslash stays the invalid regex it was).
 pub fn quote_regex(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len() + 2);
+    let mut out = String::with_capacity(pattern.len() + 6);
     out.push('/');
     let mut escaped = false;
     for c in pattern.chars() {
@@ -49,6 +55,9 @@ pub fn quote_regex(pattern: &str) -> String {
             c => out.push(c),
         }
         escaped = c == '\\' && !escaped;
+    }
+    if pattern.ends_with('\\') {
+        out.push_str("(?:)");
     }
     out.push('/');
     out
@@ -108,6 +117,8 @@ mod tests {
         assert_eq!(quote_regex("^a/b$"), r"/^a\/b$/");
         assert_eq!(quote_regex(r"a\/b"), r"/a\/b/");
         assert_eq!(quote_regex(r"a\\/b"), r"/a\\\/b/");
+        assert_eq!(quote_regex(r"a\\"), r"/a\\(?:)/");
+        assert_eq!(quote_regex(r"x\"), r"/x\(?:)/");
     }
 
     #[test]
