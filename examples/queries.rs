@@ -50,7 +50,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let client = Client::new(&url)?;
-    client.create_database(client.database().unwrap_or("queries")).await?;
+    client
+        .create_database(client.database().unwrap_or("queries"))
+        .await?;
 
     // A day of readings every 10 minutes in two places.
     let start = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap();

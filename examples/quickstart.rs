@@ -34,7 +34,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let client = Client::new(&url)?;
     println!("connected to InfluxDB {}", client.ping().await?);
-    client.create_database(client.database().unwrap_or("weather")).await?;
+    client
+        .create_database(client.database().unwrap_or("weather"))
+        .await?;
 
     // Write: add encodes and validates at once, commit sends one request.
     let now = Utc::now();
@@ -50,7 +52,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
     }
     let written = session.commit().await?;
-    println!("wrote {} points in {} request(s)", written.points, written.requests);
+    println!(
+        "wrote {} points in {} request(s)",
+        written.points, written.requests
+    );
 
     // Read: column names and value types are checked by the compiler.
     let rows: Vec<Temperature> = client
@@ -62,7 +67,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .fetch()
         .await?;
     for row in &rows {
-        println!("{} {} {:?} {}", row.time, row.location, row.sensor, row.value);
+        println!(
+            "{} {} {:?} {}",
+            row.time, row.location, row.sensor, row.value
+        );
     }
     assert_eq!(rows.len(), 2, "both groningen readings come back");
     Ok(())

@@ -39,14 +39,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let client = Client::new(&url)?;
-    client.create_database(client.database().unwrap_or("sessions")).await?;
+    client
+        .create_database(client.database().unwrap_or("sessions"))
+        .await?;
 
     // A plain commit: one request for the whole batch.
     let mut session = client.session();
     session.add(&reading("groningen", 21.3)).await?;
     session.add(&reading("utrecht", 19.8)).await?;
     let summary = session.commit().await?;
-    println!("plain: {} points, {} request(s)", summary.points, summary.requests);
+    println!(
+        "plain: {} points, {} request(s)",
+        summary.points, summary.requests
+    );
 
     // Scoped: committed when the closure returns Ok, rolled back on Err.
     client
@@ -61,7 +66,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Err(Error::Config("changed my mind".into()))
         })
         .await;
-    println!("scoped: second block rolled back ({})", rolled_back.unwrap_err());
+    println!(
+        "scoped: second block rolled back ({})",
+        rolled_back.unwrap_err()
+    );
 
     // Autocommit every 5 points, into a retention policy of one week.
     client
@@ -90,7 +98,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert!(session.is_empty());
 
     let counts = client
-        .query("SELECT count(value) FROM temperature; SELECT count(value) FROM one_week.temperature")
+        .query(
+            "SELECT count(value) FROM temperature; SELECT count(value) FROM one_week.temperature",
+        )
         .await?;
     let n = |i: usize| counts.statements[i].series[0].values[0][1].clone();
     println!("stored: {} in autogen, {} in one_week", n(0), n(1));

@@ -9,7 +9,10 @@ use inflow::{Client, Error, Point, RetryPolicy, WriteOptions};
 use inflow_tests::fresh_client;
 
 fn point(v: f64) -> Point {
-    Point::new("cpu").tag("host", "a").field("v", v).timestamp_nanos(1_000)
+    Point::new("cpu")
+        .tag("host", "a")
+        .field("v", v)
+        .timestamp_nanos(1_000)
 }
 
 #[tokio::test]
@@ -27,7 +30,10 @@ async fn write_failed_400_with_the_server_message() {
         .await
         .unwrap_err();
     match err {
-        Error::WriteFailed { status: 400, message } => {
+        Error::WriteFailed {
+            status: 400,
+            message,
+        } => {
             assert!(message.contains("bad timestamp"), "{message}")
         }
         other => panic!("{other:?}"),
@@ -81,7 +87,11 @@ async fn unknown_retention_policy_is_a_server_error() {
         .await
         .unwrap_err();
     match &err {
-        Error::Server { status: 500, message, .. } => {
+        Error::Server {
+            status: 500,
+            message,
+            ..
+        } => {
             assert!(message.contains("retention policy not found"), "{message}")
         }
         other => panic!("{other:?}"),
@@ -93,7 +103,10 @@ async fn unknown_retention_policy_is_a_server_error() {
 async fn query_failed_400_and_statement_errors() {
     let (client, _) = fresh_client("q").await;
     match client.query("SELECT FROM").await.unwrap_err() {
-        Error::QueryFailed { status: 400, message } => {
+        Error::QueryFailed {
+            status: 400,
+            message,
+        } => {
             assert!(message.contains("error parsing query"), "{message}")
         }
         other => panic!("{other:?}"),
@@ -215,7 +228,10 @@ async fn rate_limited_429_with_retry_after_and_transport_errors() {
         .unwrap();
     let err = client.write(&point(1.0)).await.unwrap_err();
     match &err {
-        Error::RateLimited { retry_after, message } => {
+        Error::RateLimited {
+            retry_after,
+            message,
+        } => {
             assert_eq!(*retry_after, Some(Duration::from_secs(7)));
             assert_eq!(message, "slow down");
         }
@@ -275,7 +291,11 @@ async fn server_errors_5xx_are_retried_until_they_pass() {
         .build()
         .unwrap();
     match once.write(&point(1.0)).await.unwrap_err() {
-        Error::Server { status: 503, message, .. } => assert!(message.contains("busy")),
+        Error::Server {
+            status: 503,
+            message,
+            ..
+        } => assert!(message.contains("busy")),
         other => panic!("{other:?}"),
     }
 }

@@ -72,14 +72,20 @@ fn vectors(file: &str) -> Vec<Vector> {
 
 fn encode_line(point: &Point, precision: Precision, unsigned: bool) -> Result<String, Error> {
     let mut buf = Vec::new();
-    encode(point, &mut buf, &EncodeOptions { precision, unsigned })?;
+    encode(
+        point,
+        &mut buf,
+        &EncodeOptions {
+            precision,
+            unsigned,
+        },
+    )?;
     Ok(String::from_utf8(buf).unwrap())
 }
 
 fn same_point(ours: &ParsedPoint, expected: &ParsedPoint, order_sensitive: bool) -> bool {
-    let fields = |p: &ParsedPoint| -> BTreeMap<String, ParsedValue> {
-        p.fields.iter().cloned().collect()
-    };
+    let fields =
+        |p: &ParsedPoint| -> BTreeMap<String, ParsedValue> { p.fields.iter().cloned().collect() };
     ours.measurement == expected.measurement
         && ours.tags == expected.tags
         && fields(ours) == fields(expected)
@@ -125,7 +131,10 @@ fn every_canonical_vector_means_the_expected_point() {
 #[test]
 fn policy_vectors_follow_influxdb_1x() {
     let mut checked = 0;
-    for v in vectors("vectors.jsonl").iter().filter(|v| v.class == "policy") {
+    for v in vectors("vectors.jsonl")
+        .iter()
+        .filter(|v| v.class == "policy")
+    {
         let result = encode_line(&v.point, v.precision, false);
         let reference = &v.raw["influxdb_1x_models_output"];
         let note = v.raw["note"].as_str().unwrap_or_default();
@@ -173,7 +182,10 @@ fn policy_vectors_follow_influxdb_1x() {
             let reference = reference.as_str().unwrap_or(&v.expected);
             let ours = parse_line(line.trim_end()).unwrap();
             let want = parse_line(reference).unwrap();
-            assert!(same_point(&ours, &want, false), "{note}\n{line}\n{reference}");
+            assert!(
+                same_point(&ours, &want, false),
+                "{note}\n{line}\n{reference}"
+            );
         }
         checked += 1;
     }
@@ -199,30 +211,127 @@ fn divergent_outputs_are_never_produced() {
 fn invalid_inputs_are_refused_before_sending() {
     let long = "a".repeat(65536);
     let cases: Vec<(&str, Point, Check)> = vec![
-        ("NaN", Point::new("cpu").field("value", f64::NAN), |r| matches!(r, InvalidPoint::NonFiniteFloat { .. })),
-        ("+Inf", Point::new("cpu").field("value", f64::INFINITY), |r| matches!(r, InvalidPoint::NonFiniteFloat { .. })),
-        ("-Inf", Point::new("cpu").field("value", f64::NEG_INFINITY), |r| matches!(r, InvalidPoint::NonFiniteFloat { .. })),
-        ("no field set", Point::new("cpu"), |r| *r == InvalidPoint::NoFields),
-        ("tags but no field set", Point::new("cpu").tag("host", "serverA"), |r| *r == InvalidPoint::NoFields),
-        ("empty measurement", Point::new("").tag("host", "a").field("value", 1.0), |r| *r == InvalidPoint::EmptyMeasurement),
-        ("empty tag key", Point::new("cpu").tag("", "a").field("value", 1.0), |r| *r == InvalidPoint::EmptyTagKey),
-        ("empty field key", Point::new("cpu").field("", 1.0), |r| *r == InvalidPoint::EmptyFieldKey),
-        ("duplicate tag key", Point::new("cpu").tag("host", "a").tag("host", "b").field("value", 1.0), |r| matches!(r, InvalidPoint::DuplicateTag(_))),
-        ("tag value ending in a backslash", Point::new("cpu").tag("host", "C:\\").field("value", 1.0), |r| matches!(r, InvalidPoint::TrailingBackslash { .. })),
-        ("tag value ending in an escaped backslash", Point::new("cpu").tag("host", "C:\\\\").field("value", 1.0), |r| matches!(r, InvalidPoint::TrailingBackslash { .. })),
-        ("measurement ending in a backslash", Point::new("cpu\\").field("value", 1.0), |r| matches!(r, InvalidPoint::TrailingBackslash { .. })),
-        ("field key ending in a backslash", Point::new("cpu").field("value\\", 1.0), |r| matches!(r, InvalidPoint::TrailingBackslash { .. })),
-        ("newline in a tag value", Point::new("cpu").tag("host", "a\nb").field("value", 1.0), |r| matches!(r, InvalidPoint::Newline { .. })),
-        ("newline in a measurement", Point::new("c\npu").field("value", 1.0), |r| matches!(r, InvalidPoint::Newline { .. })),
-        ("newline in a tag key", Point::new("cpu").tag("h\nost", "a").field("value", 1.0), |r| matches!(r, InvalidPoint::Newline { .. })),
-        ("newline in a field key", Point::new("cpu").field("val\nue", 1.0), |r| matches!(r, InvalidPoint::Newline { .. })),
-        ("timestamp above max", Point::new("cpu").field("value", 1.0).timestamp_nanos(i64::MAX), |r| *r == InvalidPoint::TimestampOutOfRange),
-        ("timestamp below min", Point::new("cpu").field("value", 1.0).timestamp_nanos(i64::MIN + 1), |r| *r == InvalidPoint::TimestampOutOfRange),
-        ("unsigned above i64 on 1.x", Point::new("cpu").field("value", u64::MAX), |r| matches!(r, InvalidPoint::UnsignedOverflow { .. })),
-        ("series key longer than 65535 bytes", Point::new(long.as_str()).field("value", 1.0), |r| matches!(r, InvalidPoint::KeyTooLong { .. })),
-        ("time as tag key", Point::new("mymeas").tag("time", "1").field("value", 1.0), |r| matches!(r, InvalidPoint::TimeKey { .. })),
-        ("time as field key", Point::new("mymeas").field("time", 1i64), |r| matches!(r, InvalidPoint::TimeKey { .. })),
-        ("string field too long", Point::new("cpu").field("str", "a".repeat(1_048_577)), |r| matches!(r, InvalidPoint::StringTooLong { .. })),
+        ("NaN", Point::new("cpu").field("value", f64::NAN), |r| {
+            matches!(r, InvalidPoint::NonFiniteFloat { .. })
+        }),
+        (
+            "+Inf",
+            Point::new("cpu").field("value", f64::INFINITY),
+            |r| matches!(r, InvalidPoint::NonFiniteFloat { .. }),
+        ),
+        (
+            "-Inf",
+            Point::new("cpu").field("value", f64::NEG_INFINITY),
+            |r| matches!(r, InvalidPoint::NonFiniteFloat { .. }),
+        ),
+        ("no field set", Point::new("cpu"), |r| {
+            *r == InvalidPoint::NoFields
+        }),
+        (
+            "tags but no field set",
+            Point::new("cpu").tag("host", "serverA"),
+            |r| *r == InvalidPoint::NoFields,
+        ),
+        (
+            "empty measurement",
+            Point::new("").tag("host", "a").field("value", 1.0),
+            |r| *r == InvalidPoint::EmptyMeasurement,
+        ),
+        (
+            "empty tag key",
+            Point::new("cpu").tag("", "a").field("value", 1.0),
+            |r| *r == InvalidPoint::EmptyTagKey,
+        ),
+        ("empty field key", Point::new("cpu").field("", 1.0), |r| {
+            *r == InvalidPoint::EmptyFieldKey
+        }),
+        (
+            "duplicate tag key",
+            Point::new("cpu")
+                .tag("host", "a")
+                .tag("host", "b")
+                .field("value", 1.0),
+            |r| matches!(r, InvalidPoint::DuplicateTag(_)),
+        ),
+        (
+            "tag value ending in a backslash",
+            Point::new("cpu").tag("host", "C:\\").field("value", 1.0),
+            |r| matches!(r, InvalidPoint::TrailingBackslash { .. }),
+        ),
+        (
+            "tag value ending in an escaped backslash",
+            Point::new("cpu").tag("host", "C:\\\\").field("value", 1.0),
+            |r| matches!(r, InvalidPoint::TrailingBackslash { .. }),
+        ),
+        (
+            "measurement ending in a backslash",
+            Point::new("cpu\\").field("value", 1.0),
+            |r| matches!(r, InvalidPoint::TrailingBackslash { .. }),
+        ),
+        (
+            "field key ending in a backslash",
+            Point::new("cpu").field("value\\", 1.0),
+            |r| matches!(r, InvalidPoint::TrailingBackslash { .. }),
+        ),
+        (
+            "newline in a tag value",
+            Point::new("cpu").tag("host", "a\nb").field("value", 1.0),
+            |r| matches!(r, InvalidPoint::Newline { .. }),
+        ),
+        (
+            "newline in a measurement",
+            Point::new("c\npu").field("value", 1.0),
+            |r| matches!(r, InvalidPoint::Newline { .. }),
+        ),
+        (
+            "newline in a tag key",
+            Point::new("cpu").tag("h\nost", "a").field("value", 1.0),
+            |r| matches!(r, InvalidPoint::Newline { .. }),
+        ),
+        (
+            "newline in a field key",
+            Point::new("cpu").field("val\nue", 1.0),
+            |r| matches!(r, InvalidPoint::Newline { .. }),
+        ),
+        (
+            "timestamp above max",
+            Point::new("cpu")
+                .field("value", 1.0)
+                .timestamp_nanos(i64::MAX),
+            |r| *r == InvalidPoint::TimestampOutOfRange,
+        ),
+        (
+            "timestamp below min",
+            Point::new("cpu")
+                .field("value", 1.0)
+                .timestamp_nanos(i64::MIN + 1),
+            |r| *r == InvalidPoint::TimestampOutOfRange,
+        ),
+        (
+            "unsigned above i64 on 1.x",
+            Point::new("cpu").field("value", u64::MAX),
+            |r| matches!(r, InvalidPoint::UnsignedOverflow { .. }),
+        ),
+        (
+            "series key longer than 65535 bytes",
+            Point::new(long.as_str()).field("value", 1.0),
+            |r| matches!(r, InvalidPoint::KeyTooLong { .. }),
+        ),
+        (
+            "time as tag key",
+            Point::new("mymeas").tag("time", "1").field("value", 1.0),
+            |r| matches!(r, InvalidPoint::TimeKey { .. }),
+        ),
+        (
+            "time as field key",
+            Point::new("mymeas").field("time", 1i64),
+            |r| matches!(r, InvalidPoint::TimeKey { .. }),
+        ),
+        (
+            "string field too long",
+            Point::new("cpu").field("str", "a".repeat(1_048_577)),
+            |r| matches!(r, InvalidPoint::StringTooLong { .. }),
+        ),
     ];
     for (name, point, check) in cases {
         match encode_line(&point, Precision::Nanoseconds, false) {
@@ -234,8 +343,12 @@ fn invalid_inputs_are_refused_before_sending() {
     }
     // The valid extremes are accepted.
     for ts in [i64::MIN + 2, i64::MAX - 1] {
-        encode_line(&Point::new("cpu").field("v", 1.0).timestamp_nanos(ts), Precision::Nanoseconds, false)
-            .unwrap();
+        encode_line(
+            &Point::new("cpu").field("v", 1.0).timestamp_nanos(ts),
+            Precision::Nanoseconds,
+            false,
+        )
+        .unwrap();
     }
 }
 
@@ -271,7 +384,12 @@ async fn canonical_vectors_round_trip_through_the_server() {
             .await
             .unwrap();
         let series: Vec<_> = results.series().collect();
-        assert_eq!(series.len(), 1, "{}: {line:?} -> {results:?}", v.raw["source"]);
+        assert_eq!(
+            series.len(),
+            1,
+            "{}: {line:?} -> {results:?}",
+            v.raw["source"]
+        );
         let s = series[0];
         assert_eq!(s.values.len(), 1, "{line:?}");
         let row = &s.values[0];
@@ -280,7 +398,11 @@ async fn canonical_vectors_round_trip_through_the_server() {
             if value.is_empty() {
                 continue;
             }
-            assert_eq!(cell(key), Some(&Value::String(value.clone())), "tag {key} of {line:?}");
+            assert_eq!(
+                cell(key),
+                Some(&Value::String(value.clone())),
+                "tag {key} of {line:?}"
+            );
         }
         for (key, value) in v.point.fields() {
             let stored = cell(key).unwrap_or_else(|| panic!("field {key} of {line:?} not stored"));
@@ -291,7 +413,10 @@ async fn canonical_vectors_round_trip_through_the_server() {
                 FieldData::Bool(b) => stored.as_bool() == Some(*b),
                 FieldData::Str(s) => stored.as_str() == Some(s.as_str()),
             };
-            assert!(ok, "field {key} of {line:?}: stored {stored}, wanted {value:?}");
+            assert!(
+                ok,
+                "field {key} of {line:?}: stored {stored}, wanted {value:?}"
+            );
         }
         client.drop_database(&db).await.unwrap();
         checked += 1;

@@ -32,7 +32,11 @@ async fn several_statements_bind_parameters_and_errors() {
     let (client, _) = fresh_client("raw").await;
     let hostile = "o'neil \"the\" \\ '; DROP DATABASE x";
     client
-        .write_all(&[reading(1, "groningen"), reading(2, hostile), reading(3, "utrecht")])
+        .write_all(&[
+            reading(1, "groningen"),
+            reading(2, hostile),
+            reading(3, "utrecht"),
+        ])
         .await
         .unwrap();
 
@@ -94,12 +98,20 @@ async fn several_statements_bind_parameters_and_errors() {
         other => panic!("{other:?}"),
     }
     // The database is still there: the hostile value changed nothing.
-    assert!(client.show_databases().await.unwrap().contains(&client.database().unwrap().to_string()));
+    assert!(client
+        .show_databases()
+        .await
+        .unwrap()
+        .contains(&client.database().unwrap().to_string()));
 }
 
 #[tokio::test]
 async fn reads_go_by_get_and_changes_by_post() {
-    let server = InfluxServer::builder().http_log(true).start().await.unwrap();
+    let server = InfluxServer::builder()
+        .http_log(true)
+        .start()
+        .await
+        .unwrap();
     let client = Client::new(&format!("{}/methods", server.url())).unwrap();
     client.create_database("methods").await.unwrap();
     client.write(&reading(1, "a")).await.unwrap();
@@ -114,35 +126,74 @@ async fn reads_go_by_get_and_changes_by_post() {
     client.drop_database("methods").await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let log = server.read_log();
-    let requests: Vec<&str> = log.lines().filter(|l| l.contains("/query?") || l.contains("/query ")).collect();
+    let requests: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("/query?") || l.contains("/query "))
+        .collect();
     let method_of = |needle: &str| -> String {
         let line = requests
             .iter()
             .find(|l| l.contains(needle))
             .unwrap_or_else(|| panic!("no request with {needle} in {requests:#?}"));
-        if line.contains("\"GET ") { "GET".into() } else { "POST".into() }
+        if line.contains("\"GET ") {
+            "GET".into()
+        } else {
+            "POST".into()
+        }
     };
     assert_eq!(method_of("SHOW+MEASUREMENTS"), "GET");
     assert_eq!(method_of("%22INTO%22"), "GET");
     // POST bodies are not logged: the POSTs show as bare /query lines.
-    let posts = requests.iter().filter(|l| l.contains("\"POST /query")).count();
-    assert_eq!(posts, 3, "CREATE, SELECT INTO and DROP go by POST: {requests:#?}");
+    let posts = requests
+        .iter()
+        .filter(|l| l.contains("\"POST /query"))
+        .count();
+    assert_eq!(
+        posts, 3,
+        "CREATE, SELECT INTO and DROP go by POST: {requests:#?}"
+    );
 }
 
 #[tokio::test]
 async fn show_helpers() {
     let (client, db) = fresh_client("show").await;
-    client.write_all(&[reading(1, "a"), reading(2, "b")]).await.unwrap();
     client
-        .write(&inflow::Point::new("other").tag("k", "v").field("s", "x").field("n", 1i64))
+        .write_all(&[reading(1, "a"), reading(2, "b")])
         .await
         .unwrap();
-    assert_eq!(client.show_measurements().await.unwrap(), ["other", "temperature"]);
-    assert_eq!(client.show_tag_keys("temperature").await.unwrap(), ["location"]);
-    assert_eq!(client.show_tag_values("temperature", "location").await.unwrap(), ["a", "b"]);
+    client
+        .write(
+            &inflow::Point::new("other")
+                .tag("k", "v")
+                .field("s", "x")
+                .field("n", 1i64),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        client.show_measurements().await.unwrap(),
+        ["other", "temperature"]
+    );
+    assert_eq!(
+        client.show_tag_keys("temperature").await.unwrap(),
+        ["location"]
+    );
+    assert_eq!(
+        client
+            .show_tag_values("temperature", "location")
+            .await
+            .unwrap(),
+        ["a", "b"]
+    );
     let mut fields = client.show_field_keys("other").await.unwrap();
     fields.sort();
-    assert_eq!(fields, [("n".to_string(), "integer".to_string()), ("s".into(), "string".into())]);
+    assert_eq!(
+        fields,
+        [
+            ("n".to_string(), "integer".to_string()),
+            ("s".into(), "string".into())
+        ]
+    );
     let rps = client.show_retention_policies().await.unwrap();
     assert_eq!(rps.len(), 1);
     assert_eq!(rps[0].name, "autogen");
@@ -161,12 +212,26 @@ async fn results_larger_than_one_chunk() {
     session.commit().await.unwrap();
 
     let plain = client.query("SELECT * FROM temperature").await.unwrap();
-    assert_eq!(plain.series().map(|s| s.values.len()).sum::<usize>(), 25_000);
-    let chunked = client.query_chunked("SELECT * FROM temperature").await.unwrap();
-    assert_eq!(chunked.series().count(), 1, "chunks of one series are joined");
+    assert_eq!(
+        plain.series().map(|s| s.values.len()).sum::<usize>(),
+        25_000
+    );
+    let chunked = client
+        .query_chunked("SELECT * FROM temperature")
+        .await
+        .unwrap();
+    assert_eq!(
+        chunked.series().count(),
+        1,
+        "chunks of one series are joined"
+    );
     assert_eq!(chunked.series().next().unwrap().values.len(), 25_000);
 
-    let typed: Vec<Temperature> = client.query_as("SELECT * FROM temperature").fetch().await.unwrap();
+    let typed: Vec<Temperature> = client
+        .query_as("SELECT * FROM temperature")
+        .fetch()
+        .await
+        .unwrap();
     assert_eq!(typed, rows);
     let mut stream = client
         .query_as::<Temperature>("SELECT * FROM temperature")

@@ -62,7 +62,10 @@ async fn commit_writes_once_and_empties_the_batch() {
     assert_eq!(session.len(), 1_000);
     assert!(session.bytes() > 1_000 * 20);
     let summary = session.commit().await.unwrap();
-    assert_eq!((summary.points, summary.requests, summary.retries), (1_000, 1, 0));
+    assert_eq!(
+        (summary.points, summary.requests, summary.retries),
+        (1_000, 1, 0)
+    );
     assert!(session.is_empty());
     assert_eq!(counts(&client, "m").await, (1_000, 1_000));
     // Committing an empty session sends nothing.
@@ -93,11 +96,15 @@ async fn rollback_and_savepoints_leave_exactly_the_kept_points() {
     session.commit().await.unwrap();
     // A savepoint from before the commit no longer applies.
     assert!(matches!(session.rollback_to(keep), Err(Error::Config(_))));
-    let rows = client
-        .query("SELECT seq FROM m")
-        .await
-        .unwrap();
-    let mut seqs: Vec<i64> = rows.series().next().unwrap().values.iter().map(|r| r[1].as_i64().unwrap()).collect();
+    let rows = client.query("SELECT seq FROM m").await.unwrap();
+    let mut seqs: Vec<i64> = rows
+        .series()
+        .next()
+        .unwrap()
+        .values
+        .iter()
+        .map(|r| r[1].as_i64().unwrap())
+        .collect();
     seqs.sort();
     assert_eq!(seqs, (10..20).collect::<Vec<_>>());
 }
@@ -109,7 +116,11 @@ async fn autocommit_writes_on_the_fifth_add() {
     for i in 0..4 {
         session.add(&seq_point("m", i)).await.unwrap();
     }
-    assert_eq!(counts(&client, "m").await.0, 0, "nothing is written before the fifth add");
+    assert_eq!(
+        counts(&client, "m").await.0,
+        0,
+        "nothing is written before the fifth add"
+    );
     session.add(&seq_point("m", 4)).await.unwrap();
     assert!(session.is_empty());
     assert_eq!(counts(&client, "m").await.0, 5);
@@ -154,7 +165,10 @@ async fn retention_policy_for_the_whole_session() {
     session.add(&seq_point("m", 1)).await.unwrap();
     session.commit().await.unwrap();
     assert_eq!(counts(&client, "m").await.0, 0, "not in the default policy");
-    let results = client.query("SELECT COUNT(seq) FROM \"week\".\"m\"").await.unwrap();
+    let results = client
+        .query("SELECT COUNT(seq) FROM \"week\".\"m\"")
+        .await
+        .unwrap();
     assert_eq!(results.series().next().unwrap().values[0][1], 1);
 }
 
@@ -166,23 +180,61 @@ async fn invalid_points_are_refused_and_the_valid_ones_written() {
     let (client, _) = fresh_client("badinput").await;
     let mut session = client.session();
     let bad: Vec<(Point, Check)> = vec![
-        (Point::new("m").field("seq", f64::NAN), |r| matches!(r, InvalidPoint::NonFiniteFloat { .. })),
-        (Point::new("m").field("seq", f64::INFINITY), |r| matches!(r, InvalidPoint::NonFiniteFloat { .. })),
-        (Point::new("m").field("seq", f64::NEG_INFINITY), |r| matches!(r, InvalidPoint::NonFiniteFloat { .. })),
+        (Point::new("m").field("seq", f64::NAN), |r| {
+            matches!(r, InvalidPoint::NonFiniteFloat { .. })
+        }),
+        (Point::new("m").field("seq", f64::INFINITY), |r| {
+            matches!(r, InvalidPoint::NonFiniteFloat { .. })
+        }),
+        (Point::new("m").field("seq", f64::NEG_INFINITY), |r| {
+            matches!(r, InvalidPoint::NonFiniteFloat { .. })
+        }),
         (Point::new("m"), |r| *r == InvalidPoint::NoFields),
-        (Point::new("").field("seq", 1i64), |r| *r == InvalidPoint::EmptyMeasurement),
-        (Point::new("m").tag("", "x").field("seq", 1i64), |r| *r == InvalidPoint::EmptyTagKey),
-        (Point::new("m").field("", 1i64), |r| *r == InvalidPoint::EmptyFieldKey),
-        (Point::new("m").tag("host", "a\nb").field("seq", 1i64), |r| matches!(r, InvalidPoint::Newline { .. })),
-        (Point::new("m\n").field("seq", 1i64), |r| matches!(r, InvalidPoint::Newline { .. })),
-        (Point::new("m").tag("host", "x\\").field("seq", 1i64), |r| matches!(r, InvalidPoint::TrailingBackslash { .. })),
-        (Point::new("m").field("seq", "x".repeat(70_000)), |r| matches!(r, InvalidPoint::StringTooLong { .. })),
-        (Point::new("m").field("seq", u64::MAX), |r| matches!(r, InvalidPoint::UnsignedOverflow { .. })),
-        (Point::new("m").field("seq", 1i64).timestamp_nanos(i64::MAX), |r| *r == InvalidPoint::TimestampOutOfRange),
-        (Point::new("m").tag("time", "x").field("seq", 1i64), |r| matches!(r, InvalidPoint::TimeKey { .. })),
-        (Point::new("m").field("time", 1i64), |r| matches!(r, InvalidPoint::TimeKey { .. })),
-        (Point::new("m").tag("a", "1").tag("a", "2").field("seq", 1i64), |r| matches!(r, InvalidPoint::DuplicateTag(_))),
-        (Point::new("x".repeat(70_000)).field("seq", 1i64), |r| matches!(r, InvalidPoint::KeyTooLong { .. })),
+        (Point::new("").field("seq", 1i64), |r| {
+            *r == InvalidPoint::EmptyMeasurement
+        }),
+        (Point::new("m").tag("", "x").field("seq", 1i64), |r| {
+            *r == InvalidPoint::EmptyTagKey
+        }),
+        (Point::new("m").field("", 1i64), |r| {
+            *r == InvalidPoint::EmptyFieldKey
+        }),
+        (
+            Point::new("m").tag("host", "a\nb").field("seq", 1i64),
+            |r| matches!(r, InvalidPoint::Newline { .. }),
+        ),
+        (Point::new("m\n").field("seq", 1i64), |r| {
+            matches!(r, InvalidPoint::Newline { .. })
+        }),
+        (Point::new("m").tag("host", "x\\").field("seq", 1i64), |r| {
+            matches!(r, InvalidPoint::TrailingBackslash { .. })
+        }),
+        (Point::new("m").field("seq", "x".repeat(70_000)), |r| {
+            matches!(r, InvalidPoint::StringTooLong { .. })
+        }),
+        (Point::new("m").field("seq", u64::MAX), |r| {
+            matches!(r, InvalidPoint::UnsignedOverflow { .. })
+        }),
+        (
+            Point::new("m").field("seq", 1i64).timestamp_nanos(i64::MAX),
+            |r| *r == InvalidPoint::TimestampOutOfRange,
+        ),
+        (Point::new("m").tag("time", "x").field("seq", 1i64), |r| {
+            matches!(r, InvalidPoint::TimeKey { .. })
+        }),
+        (Point::new("m").field("time", 1i64), |r| {
+            matches!(r, InvalidPoint::TimeKey { .. })
+        }),
+        (
+            Point::new("m")
+                .tag("a", "1")
+                .tag("a", "2")
+                .field("seq", 1i64),
+            |r| matches!(r, InvalidPoint::DuplicateTag(_)),
+        ),
+        (Point::new("x".repeat(70_000)).field("seq", 1i64), |r| {
+            matches!(r, InvalidPoint::KeyTooLong { .. })
+        }),
     ];
     assert!(bad.len() >= 15);
     let mut seq = 0;
@@ -194,7 +246,11 @@ async fn invalid_points_are_refused_and_the_valid_ones_written() {
             Err(Error::InvalidPoint { reason, .. }) => assert!(check(&reason), "{reason:?}"),
             other => panic!("{point:?}: {other:?}"),
         }
-        assert_eq!(session.line_protocol(), &before[..], "the batch is unchanged");
+        assert_eq!(
+            session.line_protocol(),
+            &before[..],
+            "the batch is unchanged"
+        );
     }
     session.commit().await.unwrap();
     assert_eq!(counts(&client, "m").await, (seq as u64, seq as u64));
@@ -206,7 +262,12 @@ async fn invalid_points_are_refused_and_the_valid_ones_written() {
 async fn refused_points_are_isolated_and_reported() {
     let (client, db) = fresh_client("refused").await;
     client
-        .write(&Point::new("m").field("value", 1.0).field("seq", 0i64).timestamp_nanos(1))
+        .write(
+            &Point::new("m")
+                .field("value", 1.0)
+                .field("seq", 0i64)
+                .timestamp_nanos(1),
+        )
         .await
         .unwrap();
     let mut session = client.session();
@@ -214,12 +275,22 @@ async fn refused_points_are_isolated_and_reported() {
         if i == 50 || i == 150 {
             // value is a float on the server: an integer conflicts.
             session
-                .add(&Point::new("m").field("value", i).field("seq", i).timestamp_nanos(1_000 + i))
+                .add(
+                    &Point::new("m")
+                        .field("value", i)
+                        .field("seq", i)
+                        .timestamp_nanos(1_000 + i),
+                )
                 .await
                 .unwrap();
         } else {
             session
-                .add(&Point::new("m").field("value", i as f64).field("seq", i).timestamp_nanos(1_000 + i))
+                .add(
+                    &Point::new("m")
+                        .field("value", i as f64)
+                        .field("seq", i)
+                        .timestamp_nanos(1_000 + i),
+                )
                 .await
                 .unwrap();
         }
@@ -229,7 +300,11 @@ async fn refused_points_are_isolated_and_reported() {
             assert_eq!(rejected.len(), 2, "{rejected:?}");
             assert!(rejected[0].line.contains("seq=50i"), "{}", rejected[0]);
             assert!(rejected[1].line.contains("seq=150i"), "{}", rejected[1]);
-            assert!(rejected[0].message.contains("field type conflict"), "{}", rejected[0]);
+            assert!(
+                rejected[0].message.contains("field type conflict"),
+                "{}",
+                rejected[0]
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -262,7 +337,10 @@ async fn a_failed_commit_keeps_the_batch_for_the_next_try() {
         body: "{\"error\":\"down\"}".into(),
         times: 1,
     });
-    assert!(matches!(session.commit().await, Err(Error::Server { status: 503, .. })));
+    assert!(matches!(
+        session.commit().await,
+        Err(Error::Server { status: 503, .. })
+    ));
     assert_eq!(session.line_protocol(), &batch[..]);
     proxy.set_fault(Fault::None);
     assert_eq!(session.commit().await.unwrap().points, 100);
@@ -396,7 +474,10 @@ async fn fails_over_from_a_dead_node() {
     let server = InfluxServer::shared().await;
     let db = unique_database("failover");
     server.create_database(&db).await.unwrap();
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let client = Client::builder(&format!("http://{dead}/{db}"))
         .node(&format!("{}/{db}", server.url()))
         .build()

@@ -5,7 +5,9 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, TimeZone, Utc};
-use inflow::{Client, Error, FromTag, InvalidPoint, Measurement, Point, Precision, TagValue, WriteOptions};
+use inflow::{
+    Client, Error, FromTag, InvalidPoint, Measurement, Point, Precision, TagValue, WriteOptions,
+};
 use inflow_tests::fresh_client;
 use serde_json::{json, Value};
 
@@ -94,7 +96,11 @@ fn sample(i: i64, full: bool) -> AllTypes {
         t_string: format!("host-{i}"),
         t_cow: Cow::Borrowed("eu west"),
         t_option: full.then(|| "opt".to_string()),
-        t_room: if i % 2 == 0 { Room::Kitchen } else { Room::Attic },
+        t_room: if i % 2 == 0 {
+            Room::Kitchen
+        } else {
+            Room::Attic
+        },
         f_f64: -1.5e-300 * i as f64,
         f_f32: 3.25,
         f_i64: i64::MIN + 1 + i,
@@ -127,7 +133,10 @@ async fn rows(client: &Client, query: &str) -> (Vec<String>, Vec<Vec<Value>>) {
 }
 
 fn cell<'a>(columns: &[String], row: &'a [Value], name: &str) -> &'a Value {
-    let i = columns.iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name}"));
+    let i = columns
+        .iter()
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
     &row[i]
 }
 
@@ -166,8 +175,12 @@ async fn every_field_tag_and_time_type_round_trips() {
         assert_eq!(c("f_opt_string"), &json!(p.f_opt_string));
     }
     // The field types the server recorded.
-    let types: std::collections::BTreeMap<String, String> =
-        client.show_field_keys("all_types").await.unwrap().into_iter().collect();
+    let types: std::collections::BTreeMap<String, String> = client
+        .show_field_keys("all_types")
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(types["f_f32"], "float");
     assert_eq!(types["f_u64"], "integer");
     assert_eq!(types["f_bool"], "boolean");
@@ -189,15 +202,27 @@ async fn borrowed_structs_and_missing_times() {
     let (columns, values) = rows(&client, "SELECT * FROM borrowed").await;
     assert_eq!(cell(&columns, &values[0], "time"), &json!(42));
     assert_eq!(cell(&columns, &values[0], "host"), &json!("web 1"));
-    assert_eq!(cell(&columns, &values[0], "message"), &json!("hello, world"));
+    assert_eq!(
+        cell(&columns, &values[0], "message"),
+        &json!("hello, world")
+    );
     assert!(!columns.iter().any(|c| c == "maybe" || c == "zone"));
 
     let before = Utc::now().timestamp_nanos_opt().unwrap();
-    client.write(&NoTime { time: None, value: 1 }).await.unwrap();
+    client
+        .write(&NoTime {
+            time: None,
+            value: 1,
+        })
+        .await
+        .unwrap();
     let after = Utc::now().timestamp_nanos_opt().unwrap();
     let (_, values) = rows(&client, "SELECT * FROM nowish").await;
     let t = values[0][0].as_i64().unwrap();
-    assert!((before..=after).contains(&t), "the time is filled when the point is encoded");
+    assert!(
+        (before..=after).contains(&t),
+        "the time is filled when the point is encoded"
+    );
 }
 
 /// Names and values with every character line protocol escapes, written
@@ -228,7 +253,15 @@ async fn every_escaping_case_round_trips() {
         "tab\there",
     ];
     let field_values = [
-        "\"", "\\", "\\\"", "end\\", "new\nline", "a,b=c d", "🦀", "", "'; DROP DATABASE x",
+        "\"",
+        "\\",
+        "\\\"",
+        "end\\",
+        "new\nline",
+        "a,b=c d",
+        "🦀",
+        "",
+        "'; DROP DATABASE x",
     ];
     let mut i = 0;
     let mut written = Vec::new();
@@ -269,11 +302,18 @@ async fn precision_and_retention_policy_per_call() {
         .await
         .unwrap();
     // Recent enough for a one-day retention policy.
-    let ns = Utc::now().timestamp_nanos_opt().unwrap() / 1_000_000_000 * 1_000_000_000 + 123_456_789;
+    let ns =
+        Utc::now().timestamp_nanos_opt().unwrap() / 1_000_000_000 * 1_000_000_000 + 123_456_789;
     let t = Utc.timestamp_nanos(ns);
     let p = Point::new("m").field("v", 1i64).timestamp(t);
-    for precision in [Precision::Seconds, Precision::Milliseconds, Precision::Microseconds] {
-        let options = WriteOptions::new().precision(precision).retention_policy("short");
+    for precision in [
+        Precision::Seconds,
+        Precision::Milliseconds,
+        Precision::Microseconds,
+    ] {
+        let options = WriteOptions::new()
+            .precision(precision)
+            .retention_policy("short");
         client.write_all_with([&p], &options).await.unwrap();
         let (_, values) = rows(
             &client,
@@ -286,7 +326,10 @@ async fn precision_and_retention_policy_per_call() {
         client.query("DELETE FROM m").await.unwrap();
     }
     let rps = client.show_retention_policies().await.unwrap();
-    assert!(rps.iter().any(|rp| rp.name == "short" && !rp.default), "{rps:?}");
+    assert!(
+        rps.iter().any(|rp| rp.name == "short" && !rp.default),
+        "{rps:?}"
+    );
     assert!(client.show_databases().await.unwrap().contains(&db));
 }
 
@@ -296,7 +339,10 @@ async fn unsigned_integers_need_the_option_on_1x() {
     let p = Point::new("m").field("u", u64::MAX).timestamp_nanos(1);
     assert!(matches!(
         client.write(&p).await,
-        Err(Error::InvalidPoint { reason: InvalidPoint::UnsignedOverflow { .. }, .. })
+        Err(Error::InvalidPoint {
+            reason: InvalidPoint::UnsignedOverflow { .. },
+            ..
+        })
     ));
     // With the `u` suffix on, 1.x OSS refuses the line: the option is for
     // servers that have unsigned integers.
@@ -306,7 +352,9 @@ async fn unsigned_integers_need_the_option_on_1x() {
         .build()
         .unwrap();
     match unsigned.write(&p).await.unwrap_err() {
-        Error::WriteFailed { message, .. } => assert!(message.contains("invalid number"), "{message}"),
+        Error::WriteFailed { message, .. } => {
+            assert!(message.contains("invalid number"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
 }

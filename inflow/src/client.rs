@@ -114,7 +114,12 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field(
                 "nodes",
-                &inner.transport.nodes.iter().map(|n| &n.base).collect::<Vec<_>>(),
+                &inner
+                    .transport
+                    .nodes
+                    .iter()
+                    .map(|n| &n.base)
+                    .collect::<Vec<_>>(),
             )
             .field("database", &inner.database)
             .field("auth", &inner.transport.auth)
@@ -222,7 +227,10 @@ impl Client {
         options: &WriteOptions,
     ) -> Result<WriteSummary> {
         let body = body.into();
-        let points = body.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+        let points = body
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count();
         self.write_encoded(body, points, options).await
     }
 
@@ -262,7 +270,9 @@ impl Client {
         let mut request = Request::new(Method::POST, Endpoint::Write);
         request.params.push(("db", database.to_string()));
         let precision = options.precision.unwrap_or(inner.precision);
-        request.params.push(("precision", precision.as_str().to_string()));
+        request
+            .params
+            .push(("precision", precision.as_str().to_string()));
         if let Some(rp) = options
             .retention_policy
             .as_deref()
@@ -303,7 +313,10 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("urls", &self.urls.iter().map(|u| redact_url(u)).collect::<Vec<_>>())
+            .field(
+                "urls",
+                &self.urls.iter().map(|u| redact_url(u)).collect::<Vec<_>>(),
+            )
             .field("database", &self.database)
             .field("auth", &self.auth)
             .finish_non_exhaustive()

@@ -48,6 +48,9 @@
 #![deny(missing_debug_implementations)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 pub mod client;
 pub mod error;
 pub mod line_protocol;
@@ -55,9 +58,6 @@ pub mod measurement;
 pub mod query;
 pub mod response;
 pub mod session;
-#[doc(hidden)]
-#[path = "private.rs"]
-pub mod __private;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod transport;
@@ -66,11 +66,11 @@ pub use client::{Client, ClientBuilder, Consistency, WriteOptions, WriteSummary}
 pub use error::{DecodeError, Error, InvalidPoint, RejectedPoint, Result};
 pub use inflow_derive::Measurement;
 pub use line_protocol::{EncodeOptions, Precision};
-pub use query::{Condition, Fill, RawQuery, RowStream, Select, TypedQuery};
-pub use response::{FromRow, QueryResults, Series, StatementResult};
-pub use session::{Savepoint, Session, SessionOptions};
-pub use transport::RetryPolicy;
 pub use measurement::{
     Column, ColumnKind, FieldData, FieldRef, FieldValue, FromTag, Measurement, Point, TagValue,
     TimeValue, ToLine,
 };
+pub use query::{Condition, Fill, RawQuery, RowStream, Select, TypedQuery};
+pub use response::{FromRow, QueryResults, Series, StatementResult};
+pub use session::{Savepoint, Session, SessionOptions};
+pub use transport::RetryPolicy;

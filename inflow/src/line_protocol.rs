@@ -186,7 +186,11 @@ impl LineWriter<'_> {
 
     /// Writes a field whose key is already escaped and valid.
     #[inline]
-    pub fn field_escaped(&mut self, escaped_key: &str, value: FieldRef<'_>) -> Result<(), InvalidPoint> {
+    pub fn field_escaped(
+        &mut self,
+        escaped_key: &str,
+        value: FieldRef<'_>,
+    ) -> Result<(), InvalidPoint> {
         self.check_value(escaped_key, &value)?;
         self.separator()?;
         self.buf.extend_from_slice(escaped_key.as_bytes());
@@ -221,8 +225,11 @@ impl LineWriter<'_> {
         }
         self.buf.push(b' ');
         let mut digits = itoa::Buffer::new();
-        self.buf
-            .extend_from_slice(digits.format(self.options.precision.from_nanos(nanos)).as_bytes());
+        self.buf.extend_from_slice(
+            digits
+                .format(self.options.precision.from_nanos(nanos))
+                .as_bytes(),
+        );
         self.buf.push(b'\n');
         Ok(())
     }
@@ -270,7 +277,8 @@ impl LineWriter<'_> {
         match value {
             FieldRef::Float(f) => {
                 let mut digits = ryu::Buffer::new();
-                self.buf.extend_from_slice(digits.format_finite(f).as_bytes());
+                self.buf
+                    .extend_from_slice(digits.format_finite(f).as_bytes());
             }
             FieldRef::Int(i) => {
                 let mut digits = itoa::Buffer::new();
@@ -280,7 +288,8 @@ impl LineWriter<'_> {
             FieldRef::UInt(u) => {
                 let mut digits = itoa::Buffer::new();
                 self.buf.extend_from_slice(digits.format(u).as_bytes());
-                self.buf.push(if self.options.unsigned { b'u' } else { b'i' });
+                self.buf
+                    .push(if self.options.unsigned { b'u' } else { b'i' });
             }
             FieldRef::Bool(b) => {
                 self.buf
@@ -414,7 +423,10 @@ mod tests {
             .tag("k =,", "v =,")
             .field("f =,", true)
             .timestamp_nanos(0);
-        assert_eq!(line(&p).unwrap(), "m,k\\ \\=\\,=v\\ \\=\\, f\\ \\=\\,=true 0\n");
+        assert_eq!(
+            line(&p).unwrap(),
+            "m,k\\ \\=\\,=v\\ \\=\\, f\\ \\=\\,=true 0\n"
+        );
     }
 
     #[test]
@@ -457,7 +469,10 @@ mod tests {
 
     #[test]
     fn leading_backslash_is_fine_trailing_is_refused() {
-        let p = Point::new("m").tag("k", "\\lead").field("f", 1i64).timestamp_nanos(0);
+        let p = Point::new("m")
+            .tag("k", "\\lead")
+            .field("f", 1i64)
+            .timestamp_nanos(0);
         assert_eq!(line(&p).unwrap(), "m,k=\\lead f=1i 0\n");
         for p in [
             Point::new("m\\").field("f", 1i64),
@@ -503,7 +518,9 @@ mod tests {
             line_with(&big, opts).unwrap(),
             "m u=18446744073709551615u 0\n"
         );
-        let edge = Point::new("m").field("u", i64::MAX as u64).timestamp_nanos(0);
+        let edge = Point::new("m")
+            .field("u", i64::MAX as u64)
+            .timestamp_nanos(0);
         assert_eq!(line(&edge).unwrap(), "m u=9223372036854775807i 0\n");
     }
 
@@ -579,7 +596,10 @@ mod tests {
     #[test]
     fn error_leaves_buffer_unchanged() {
         let mut buf = b"existing\n".to_vec();
-        let bad = Point::new("m").tag("k", "v").field("a", 1i64).field("b", f64::NAN);
+        let bad = Point::new("m")
+            .tag("k", "v")
+            .field("a", 1i64)
+            .field("b", f64::NAN);
         assert!(encode(&bad, &mut buf, &EncodeOptions::default()).is_err());
         assert_eq!(buf, b"existing\n");
     }
@@ -634,6 +654,9 @@ mod tests {
         let text = line(&Point::new("m").field("f", 1i64)).unwrap();
         let after = chrono::Utc::now().timestamp_nanos_opt().unwrap();
         let ts: i64 = text.trim_end().rsplit(' ').next().unwrap().parse().unwrap();
-        assert!((before..=after).contains(&ts), "{before} <= {ts} <= {after}");
+        assert!(
+            (before..=after).contains(&ts),
+            "{before} <= {ts} <= {after}"
+        );
     }
 }

@@ -69,12 +69,11 @@ pub fn required<T: FromCell>(
     measurement: &'static str,
     column: &'static str,
 ) -> Result<T, DecodeError> {
-    slot.or_else(T::absent)
-        .ok_or(DecodeError::MissingColumn {
-            measurement,
-            column,
-            expected: T::EXPECTED,
-        })
+    slot.or_else(T::absent).ok_or(DecodeError::MissingColumn {
+        measurement,
+        column,
+        expected: T::EXPECTED,
+    })
 }
 
 /// The value of a tag slot, or the error for a missing tag.
@@ -84,12 +83,11 @@ pub fn required_tag<T: FromTag>(
     measurement: &'static str,
     column: &'static str,
 ) -> Result<T, DecodeError> {
-    slot.or_else(T::absent)
-        .ok_or(DecodeError::MissingColumn {
-            measurement,
-            column,
-            expected: "a tag value",
-        })
+    slot.or_else(T::absent).ok_or(DecodeError::MissingColumn {
+        measurement,
+        column,
+        expected: "a tag value",
+    })
 }
 
 /// Compiles only for fields whose values are numbers: what `mean`, `sum`

@@ -347,7 +347,13 @@ impl Session {
             let body = self.body(&lines);
             let bytes = body.len();
             let request = self.client.write_request(body, &self.write)?;
-            match self.client.inner.transport.send(&request, &self.retry).await {
+            match self
+                .client
+                .inner
+                .transport
+                .send(&request, &self.retry)
+                .await
+            {
                 Ok(sent) => {
                     summary.points += lines.len();
                     summary.bytes += bytes;
@@ -418,10 +424,7 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert_eq!(s.line_protocol(), b"m v=1i 1\n");
         let bad = Point::new("m").field("v", f64::NAN);
-        assert!(matches!(
-            s.add(&bad).await,
-            Err(Error::InvalidPoint { .. })
-        ));
+        assert!(matches!(s.add(&bad).await, Err(Error::InvalidPoint { .. })));
         assert_eq!(s.line_protocol(), b"m v=1i 1\n");
         s.rollback();
         assert!(s.is_empty());

@@ -54,7 +54,10 @@ impl RetryPolicy {
     fn backoff(&self, retry: u32, floor: Option<Duration>) -> Duration {
         let exp = self
             .initial_backoff
-            .saturating_mul(1u32.checked_shl(retry.saturating_sub(1)).unwrap_or(u32::MAX))
+            .saturating_mul(
+                1u32.checked_shl(retry.saturating_sub(1))
+                    .unwrap_or(u32::MAX),
+            )
             .min(self.max_backoff);
         let jittered = exp.mul_f64(rand::thread_rng().gen_range(0.5..=1.0));
         match floor {
@@ -389,7 +392,11 @@ mod tests {
     #[test]
     fn maps_statuses() {
         assert!(matches!(
-            err(Endpoint::Write, 400, r#"{"error":"unable to parse 'x': bad"}"#),
+            err(
+                Endpoint::Write,
+                400,
+                r#"{"error":"unable to parse 'x': bad"}"#
+            ),
             Error::WriteFailed { status: 400, .. }
         ));
         match err(
@@ -404,11 +411,19 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            err(Endpoint::Query, 400, r#"{"error":"error parsing query: x"}"#),
+            err(
+                Endpoint::Query,
+                400,
+                r#"{"error":"error parsing query: x"}"#
+            ),
             Error::QueryFailed { .. }
         ));
         assert!(matches!(
-            err(Endpoint::Write, 404, r#"{"error":"database not found: \"nope\""}"#),
+            err(
+                Endpoint::Write,
+                404,
+                r#"{"error":"database not found: \"nope\""}"#
+            ),
             Error::DatabaseNotFound { .. }
         ));
         assert!(matches!(
@@ -420,7 +435,11 @@ mod tests {
             Error::Forbidden { ref message } if message == "empty body"
         ));
         assert!(matches!(
-            err(Endpoint::Write, 413, r#"{"error":"Request Entity Too Large"}"#),
+            err(
+                Endpoint::Write,
+                413,
+                r#"{"error":"Request Entity Too Large"}"#
+            ),
             Error::PayloadTooLarge { bytes: 10, .. }
         ));
         assert!(matches!(

@@ -30,7 +30,9 @@ pub fn conformance_dir() -> PathBuf {
         .find(|p| p.join("vectors.jsonl").exists())
         .cloned()
         .unwrap_or_else(|| {
-            panic!("conformance corpus not found (looked in {candidates:?}; set INFLOW_CONFORMANCE)")
+            panic!(
+                "conformance corpus not found (looked in {candidates:?}; set INFLOW_CONFORMANCE)"
+            )
         })
 }
 

@@ -538,8 +538,7 @@ impl Client {
             .await?;
         let mut out = Vec::new();
         for series in results.series() {
-            let (Some(k), Some(t)) = (series.column("fieldKey"), series.column("fieldType"))
-            else {
+            let (Some(k), Some(t)) = (series.column("fieldKey"), series.column("fieldType")) else {
                 continue;
             };
             for row in &series.values {

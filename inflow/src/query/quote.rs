@@ -105,10 +105,7 @@ mod tests {
     #[test]
     fn strings() {
         assert_eq!(quote_string("x"), "'x'");
-        assert_eq!(
-            quote_string("'; DROP DATABASE x"),
-            r"'\'; DROP DATABASE x'"
-        );
+        assert_eq!(quote_string("'; DROP DATABASE x"), r"'\'; DROP DATABASE x'");
         assert_eq!(quote_string("a\\'b\nc\"d"), r#"'a\\\'b\nc"d'"#);
     }
 

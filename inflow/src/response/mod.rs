@@ -445,10 +445,13 @@ impl<'de, T: FromRow> Visitor<'de> for SeriesSeed<'_, '_, T> {
                     state: &mut *self.state,
                     layout: &layout,
                 })?,
-                "values" => early_rows = map.next_value::<Vec<Vec<OwnedCell>>>()?
-                    .into_iter()
-                    .map(|row| row.into_iter().map(|c| c.0).collect())
-                    .collect(),
+                "values" => {
+                    early_rows = map
+                        .next_value::<Vec<Vec<OwnedCell>>>()?
+                        .into_iter()
+                        .map(|row| row.into_iter().map(|c| c.0).collect())
+                        .collect()
+                }
                 "partial" => partial = map.next_value()?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -712,13 +715,16 @@ impl ResultsAssembler {
     /// The name of a series still waiting for its continuation.
     pub(crate) fn open_series(&self) -> Option<String> {
         let last = self.results.statements.last()?.series.last()?;
-        last.partial
-            .then(|| last.name.clone().unwrap_or_default())
+        last.partial.then(|| last.name.clone().unwrap_or_default())
     }
 
     pub(crate) fn finish(self) -> QueryResults {
         let mut results = self.results;
-        for series in results.statements.iter_mut().flat_map(|s| s.series.iter_mut()) {
+        for series in results
+            .statements
+            .iter_mut()
+            .flat_map(|s| s.series.iter_mut())
+        {
             series.partial = false;
         }
         results
@@ -750,11 +756,18 @@ mod tests {
         let mut docs = Vec::new();
         let mut start = 0;
         while let Some(end) = splitter.next_end(&body[start..]) {
-            docs.push(std::str::from_utf8(&body[start..start + end]).unwrap().trim());
+            docs.push(
+                std::str::from_utf8(&body[start..start + end])
+                    .unwrap()
+                    .trim(),
+            );
             start += end;
             splitter.consumed(end);
         }
-        assert_eq!(docs, [r#"{"a":"}{\"x"}"#, r#"{"b":[1,{"c":2}]}"#, r#"{"d":3}"#]);
+        assert_eq!(
+            docs,
+            [r#"{"a":"}{\"x"}"#, r#"{"b":[1,{"c":2}]}"#, r#"{"d":3}"#]
+        );
     }
 
     #[test]
