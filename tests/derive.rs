@@ -7,9 +7,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use inflow::__private::{Cell, RowBuilder};
 use inflow::query::{Field, Tag, Time};
 use inflow::{
-    Column, ColumnKind, DecodeError, EncodeOptions, Error, FromRow, FromTag, InvalidPoint,
-    Measurement, TagValue,
+    Column, ColumnKind, DecodeError, EncodeOptions, Error, FromRow, InvalidPoint, Measurement,
 };
+use inflow_tests::Room;
 
 fn line<T: Measurement>(value: &T) -> String {
     let mut buf = Vec::new();
@@ -377,31 +377,6 @@ fn invalid_tag_values_are_refused() {
             ..
         }
     ));
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Room {
-    Kitchen,
-    Attic,
-}
-
-impl TagValue for Room {
-    fn as_tag(&self) -> Option<&str> {
-        Some(match self {
-            Room::Kitchen => "kitchen",
-            Room::Attic => "attic",
-        })
-    }
-}
-
-impl FromTag for Room {
-    fn from_tag(value: &str) -> Result<Self, String> {
-        match value {
-            "kitchen" => Ok(Room::Kitchen),
-            "attic" => Ok(Room::Attic),
-            other => Err(format!("unknown room {other:?}")),
-        }
-    }
 }
 
 /// Tags declared out of order, renamed across the order, and an enum tag.

@@ -10,33 +10,8 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures_util::StreamExt;
 use inflow::testkit::InfluxServer;
-use inflow::{Client, Error, Fill, FromTag, Measurement, TagValue, WriteOptions};
-use inflow_tests::fresh_client;
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Room {
-    Kitchen,
-    Attic,
-}
-
-impl TagValue for Room {
-    fn as_tag(&self) -> Option<&str> {
-        Some(match self {
-            Room::Kitchen => "kitchen",
-            Room::Attic => "attic",
-        })
-    }
-}
-
-impl FromTag for Room {
-    fn from_tag(value: &str) -> Result<Self, String> {
-        match value {
-            "kitchen" => Ok(Room::Kitchen),
-            "attic" => Ok(Room::Attic),
-            other => Err(format!("unknown room {other:?}")),
-        }
-    }
-}
+use inflow::{Client, Error, Fill, Measurement, WriteOptions};
+use inflow_tests::{fresh_client, Room};
 
 #[derive(Measurement, Debug, Clone, PartialEq)]
 #[influx(measurement = "reading")]

@@ -5,36 +5,9 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, TimeZone, Utc};
-use inflow::{
-    Client, Error, FromTag, InvalidPoint, Measurement, Point, Precision, TagValue, WriteOptions,
-};
-use inflow_tests::fresh_client;
+use inflow::{Client, Error, InvalidPoint, Measurement, Point, Precision, TagValue, WriteOptions};
+use inflow_tests::{fresh_client, Room};
 use serde_json::{json, Value};
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Room {
-    Kitchen,
-    Attic,
-}
-
-impl TagValue for Room {
-    fn as_tag(&self) -> Option<&str> {
-        Some(match self {
-            Room::Kitchen => "kitchen",
-            Room::Attic => "attic",
-        })
-    }
-}
-
-impl FromTag for Room {
-    fn from_tag(value: &str) -> Result<Self, String> {
-        match value {
-            "kitchen" => Ok(Room::Kitchen),
-            "attic" => Ok(Room::Attic),
-            other => Err(format!("unknown room {other:?}")),
-        }
-    }
-}
 
 #[derive(Measurement, Debug, Clone, PartialEq)]
 #[influx(measurement = "all_types")]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use inflow::testkit::{unique_database, InfluxServer};
-use inflow::Client;
+use inflow::{Client, FromTag, TagValue};
 
 /// A client on a new, empty database of the shared throwaway server.
 pub async fn fresh_client(prefix: &str) -> (Client, String) {
@@ -191,4 +191,32 @@ fn unescape(text: &str, specials: &[u8]) -> String {
         }
     }
     String::from_utf8(out).expect("unescaping keeps UTF-8")
+}
+
+/// An enum used as a tag in the tests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Room {
+    /// `kitchen`
+    Kitchen,
+    /// `attic`
+    Attic,
+}
+
+impl TagValue for Room {
+    fn as_tag(&self) -> Option<&str> {
+        Some(match self {
+            Room::Kitchen => "kitchen",
+            Room::Attic => "attic",
+        })
+    }
+}
+
+impl FromTag for Room {
+    fn from_tag(value: &str) -> Result<Self, String> {
+        match value {
+            "kitchen" => Ok(Room::Kitchen),
+            "attic" => Ok(Room::Attic),
+            other => Err(format!("unknown room {other:?}")),
+        }
+    }
 }
