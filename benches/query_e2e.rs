@@ -1,0 +1,332 @@
+//! Reading 1,000,000 `Cpu` rows back from a throwaway influxd
+//! (`SELECT * FROM cpu`):
+//!
+//! - `inflow fetch`: `client.query_as::<Cpu>(..).fetch()`, one body, all
+//!   rows in a `Vec`;
+//! - `inflow fetch_stream`: `.fetch_stream()`, a `chunked=true` response
+//!   decoded as it arrives, the rows counted;
+//! - `curl` fetching the same query, `epoch=ns`: plain (one body) and with
+//!   `chunked=true` (the ceiling), output discarded;
+//! - the `influxdb` crate 0.8: `client.json_query(..)` then
+//!   `deserialize_next::<_>()`, reported as it fails or succeeds.
+//!
+//! The peak memory of `fetch_stream` (and of `fetch`, for comparison) is
+//! measured in a clean process: this binary runs itself again with
+//! `--child stream|fetch URL`, and that process reports its `VmHWM` from
+//! `/proc/self/status` at the end, with its CPU time.
+//!
+//! `cargo run --release -p inflow-benches --bin query_e2e [-- --runs N]`
+
+use std::error::Error;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use inflow::testkit::InfluxServer;
+use inflow_benches::{
+    cpu_time, points, proc_status_kib, thousands, verdict, Cpu, CpuRfc3339, MEASUREMENT,
+};
+
+const ROWS: usize = 1_000_000;
+const QUERY: &str = "SELECT * FROM cpu";
+const DB: &str = "query_e2e";
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+fn main() -> Result<(), BoxError> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    if args.first().map(String::as_str) == Some("--child") {
+        let mode = args.get(1).ok_or("--child needs stream or fetch")?.clone();
+        let url = args.get(2).ok_or("--child needs the client URL")?.clone();
+        return runtime.block_on(child(&mode, &url));
+    }
+    let runs = match args.iter().position(|a| a == "--runs") {
+        Some(i) => args.get(i + 1).ok_or("--runs needs a number")?.parse()?,
+        None => 2,
+    };
+    runtime.block_on(parent(runs))
+}
+
+/// Runs one query in this fresh process and reports rows, time and peak
+/// memory on one line.
+async fn child(mode: &str, url: &str) -> Result<(), BoxError> {
+    let client = inflow::Client::new(url)?;
+    let rss_before = proc_status_kib("VmRSS").unwrap_or(0);
+    let cpu0 = cpu_time();
+    let start = Instant::now();
+    let rows = match mode {
+        "stream" => {
+            let mut stream = client.query_as::<Cpu>(QUERY).fetch_stream().await?;
+            let mut rows = 0usize;
+            while let Some(row) = stream.next().await {
+                row?;
+                rows += 1;
+            }
+            rows
+        }
+        "fetch" => client.query_as::<Cpu>(QUERY).fetch().await?.len(),
+        other => return Err(format!("unknown mode {other:?}").into()),
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    let cpu = (cpu_time() - cpu0).as_secs_f64();
+    let hwm = proc_status_kib("VmHWM").ok_or("no VmHWM in /proc/self/status")?;
+    println!(
+        "rows={rows} seconds={seconds:.3} cpu_seconds={cpu:.3} vmhwm_kib={hwm} vmrss_before_kib={rss_before}"
+    );
+    Ok(())
+}
+
+struct Child {
+    rows: usize,
+    seconds: f64,
+    cpu_seconds: f64,
+    hwm_kib: u64,
+    rss_before_kib: u64,
+}
+
+fn run_child(mode: &str, url: &str) -> Result<Child, BoxError> {
+    // INFLOW_BENCH_CHILD_PREFIX runs the child under another program, such
+    // as `perf record -o stream.data --` to profile it.
+    let exe = std::env::current_exe()?;
+    let prefix = std::env::var("INFLOW_BENCH_CHILD_PREFIX").unwrap_or_default();
+    let mut words = prefix.split_whitespace();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(words).arg(&exe);
+            c
+        }
+        None => Command::new(&exe),
+    };
+    let output = command.args(["--child", mode, url]).output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "the {mode} child failed: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    let field = |key: &str| -> Result<&str, BoxError> {
+        stdout
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+            .ok_or_else(|| format!("no {key} in the child's output: {stdout}").into())
+    };
+    Ok(Child {
+        rows: field("rows")?.parse()?,
+        seconds: field("seconds")?.parse()?,
+        cpu_seconds: field("cpu_seconds")?.parse()?,
+        hwm_kib: field("vmhwm_kib")?.parse()?,
+        rss_before_kib: field("vmrss_before_kib")?.parse()?,
+    })
+}
+
+/// One `curl` GET of the query; returns the time and the bytes received.
+fn curl(base: &str, chunked: bool, compressed: bool) -> Result<(Duration, u64), BoxError> {
+    let mut cmd = Command::new("curl");
+    cmd.args([
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code} %{size_download}",
+        "-G",
+    ])
+    .arg(format!("{base}/query"))
+    .args(["--data-urlencode", &format!("db={DB}")])
+    .args(["--data-urlencode", &format!("q={QUERY}")])
+    .args(["--data-urlencode", "epoch=ns"]);
+    if chunked {
+        cmd.args(["--data-urlencode", "chunked=true"]);
+    }
+    if compressed {
+        cmd.arg("--compressed");
+    }
+    let start = Instant::now();
+    let output = cmd.output()?;
+    let elapsed = start.elapsed();
+    let out = String::from_utf8_lossy(&output.stdout);
+    let mut parts = out.split_whitespace();
+    if parts.next() != Some("200") {
+        return Err(format!("curl: {out} {}", String::from_utf8_lossy(&output.stderr)).into());
+    }
+    let bytes = parts.next().unwrap_or("0").parse()?;
+    Ok((elapsed, bytes))
+}
+
+#[derive(Default)]
+struct Timings {
+    runs: Vec<Duration>,
+    bytes: Option<u64>,
+}
+
+impl Timings {
+    fn best(&self) -> Option<Duration> {
+        self.runs.iter().min().copied()
+    }
+}
+
+async fn parent(runs: usize) -> Result<(), BoxError> {
+    let server = InfluxServer::start().await?;
+    let base = server.url().to_string();
+    let url = format!("{base}/{DB}");
+    server.create_database(DB).await?;
+
+    // The rows: written fast, with inflow, 50,000 a request.
+    let points = points(ROWS);
+    let client = inflow::Client::new(&url)?;
+    let start = Instant::now();
+    let mut session = client.session();
+    for batch in points.chunks(50_000) {
+        session.add_all(batch).await?;
+        session.commit().await?;
+    }
+    let stored = server.count(DB, MEASUREMENT).await?;
+    println!(
+        "query_e2e: wrote {stored} rows in {:.1} s; server {base}; query {QUERY:?}; best of {runs} run(s)",
+        start.elapsed().as_secs_f64()
+    );
+    if stored != ROWS as u64 {
+        return Err(format!("the server holds {stored} rows, expected {ROWS}").into());
+    }
+
+    // One untimed read first, so that every timed one finds the data alike.
+    curl(&base, true, false)?;
+
+    let names = [
+        "curl plain",
+        "curl chunked",
+        "curl chunked --compressed",
+        "inflow fetch",
+        "inflow fetch_stream",
+    ];
+    let mut timings: Vec<Timings> = names.iter().map(|_| Timings::default()).collect();
+    for run in 1..=runs {
+        for (i, t) in timings.iter_mut().enumerate() {
+            let (elapsed, bytes) = match i {
+                0 => curl(&base, false, false).map(|(d, b)| (d, Some(b)))?,
+                1 => curl(&base, true, false).map(|(d, b)| (d, Some(b)))?,
+                2 => curl(&base, true, true).map(|(d, b)| (d, Some(b)))?,
+                3 => {
+                    let start = Instant::now();
+                    let rows = client.query_as::<Cpu>(QUERY).fetch().await?;
+                    let elapsed = start.elapsed();
+                    if rows.len() != ROWS {
+                        return Err(format!("fetch returned {} rows", rows.len()).into());
+                    }
+                    if run == 1 && rows != points {
+                        return Err("fetch returned rows that differ from those written".into());
+                    }
+                    drop(rows);
+                    (elapsed, None)
+                }
+                _ => {
+                    let start = Instant::now();
+                    let mut stream = client.query_as::<Cpu>(QUERY).fetch_stream().await?;
+                    let mut rows = 0usize;
+                    while let Some(row) = stream.next().await {
+                        row?;
+                        rows += 1;
+                    }
+                    let elapsed = start.elapsed();
+                    if rows != ROWS {
+                        return Err(format!("fetch_stream returned {rows} rows").into());
+                    }
+                    (elapsed, None)
+                }
+            };
+            t.runs.push(elapsed);
+            t.bytes = bytes.or(t.bytes);
+        }
+    }
+
+    println!();
+    println!(
+        "{:<26} {:>9} {:>12} {:>10}   runs (s)",
+        "contender", "best (s)", "rows/s", "MB"
+    );
+    for (name, t) in names.iter().zip(&timings) {
+        let best = t.best().unwrap_or_default();
+        println!(
+            "{:<26} {:>9.2} {:>12} {:>10}   {}",
+            name,
+            best.as_secs_f64(),
+            thousands(ROWS as f64 / best.as_secs_f64()),
+            t.bytes
+                .map(|b| format!("{:.1}", b as f64 / 1e6))
+                .unwrap_or_else(|| "-".into()),
+            t.runs
+                .iter()
+                .map(|d| format!("{:.2}", d.as_secs_f64()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+
+    // Peak memory, each in a process of its own.
+    println!();
+    let stream_child = run_child("stream", &url)?;
+    let fetch_child = run_child("fetch", &url)?;
+    for (name, c) in [("fetch_stream", &stream_child), ("fetch", &fetch_child)] {
+        println!(
+            "{name:<12} in a fresh process: VmHWM {:.1} MiB (VmRSS before the query {:.1} MiB), {} rows in {:.2} s, client CPU {:.2} s ({:.0} % of wall)",
+            c.hwm_kib as f64 / 1024.0,
+            c.rss_before_kib as f64 / 1024.0,
+            c.rows,
+            c.seconds,
+            c.cpu_seconds,
+            100.0 * c.cpu_seconds / c.seconds
+        );
+    }
+
+    // The influxdb crate 0.8.
+    println!();
+    let theirs = influxdb::Client::new(base.as_str(), DB);
+    let start = Instant::now();
+    let outcome = async {
+        let mut result = theirs
+            .json_query(influxdb::ReadQuery::new(QUERY))
+            .await
+            .map_err(|e| format!("json_query: {e}"))?;
+        let ret = result
+            .deserialize_next::<CpuRfc3339>()
+            .map_err(|e| format!("deserialize_next: {e}"))?;
+        Ok::<usize, String>(ret.series.iter().map(|s| s.values.len()).sum())
+    }
+    .await;
+    let elapsed = start.elapsed();
+    match outcome {
+        Ok(rows) => println!(
+            "influxdb_0_8 json_query + deserialize_next: {rows} rows in {:.2} s ({} rows/s; times as RFC 3339 strings, it cannot ask for epoch=ns)",
+            elapsed.as_secs_f64(),
+            thousands(rows as f64 / elapsed.as_secs_f64())
+        ),
+        Err(e) => println!(
+            "influxdb_0_8 json_query + deserialize_next: FAILED after {:.2} s: {e}",
+            elapsed.as_secs_f64()
+        ),
+    }
+
+    let best = |i: usize| timings[i].best().unwrap_or_default().as_secs_f64();
+    println!();
+    println!("targets:");
+    let ratio = best(4) / best(1);
+    println!(
+        "  fetch_stream time / curl chunked time   {ratio:>6.2}x    target <= 1.2x    {}",
+        verdict(ratio <= 1.2)
+    );
+    let mib = stream_child.hwm_kib as f64 / 1024.0;
+    println!(
+        "  fetch_stream peak memory (VmHWM)        {mib:>6.1} MiB target < 64 MiB   {}",
+        verdict(mib < 64.0)
+    );
+    println!(
+        "  (fetch time / curl plain time           {:>6.2}x)",
+        best(3) / best(0)
+    );
+    Ok(())
+}
