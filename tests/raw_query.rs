@@ -244,3 +244,31 @@ async fn results_larger_than_one_chunk() {
     }
     assert_eq!(streamed, rows);
 }
+
+/// The request timeout bounds one attempt of an ordinary request; a stream
+/// may run longer, as long as data keeps coming.
+#[tokio::test]
+async fn a_stream_outlives_the_request_timeout() {
+    let (client, db) = fresh_client("slowstream").await;
+    let rows: Vec<Temperature> = (0..25_000).map(|i| reading(i, "x")).collect();
+    client.write_all(&rows).await.unwrap();
+    let server = InfluxServer::shared().await;
+    let impatient = Client::builder(&format!("{}/{db}", server.url()))
+        .timeout(Some(std::time::Duration::from_millis(400)))
+        .build()
+        .unwrap();
+    let mut stream = impatient
+        .query_as::<Temperature>("SELECT * FROM temperature")
+        .fetch_stream()
+        .await
+        .unwrap();
+    let mut n = 0;
+    while let Some(row) = stream.next().await {
+        row.unwrap();
+        n += 1;
+        if n % 10_000 == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+    }
+    assert_eq!(n, 25_000);
+}

@@ -306,6 +306,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     user_agent: String,
     unsigned: bool,
+    gzip: bool,
     retry: RetryPolicy,
     node_cooldown: Duration,
 }
@@ -336,6 +337,7 @@ impl ClientBuilder {
             connect_timeout: Duration::from_secs(5),
             user_agent: concat!("inflow/", env!("CARGO_PKG_VERSION")).to_string(),
             unsigned: false,
+            gzip: false,
             retry: RetryPolicy::default(),
             node_cooldown: Duration::from_secs(10),
         }
@@ -389,8 +391,11 @@ impl ClientBuilder {
         self
     }
 
-    /// The time limit of one attempt of a request (default 30 s); `None`
-    /// for none.
+    /// The time limit of one attempt of a request, its response body
+    /// included (default 30 s); `None` for none. A streamed query
+    /// ([`fetch_stream`](crate::TypedQuery::fetch_stream)) has no overall
+    /// limit, however long it runs: it fails when no data arrives for this
+    /// long.
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
         self
@@ -405,6 +410,15 @@ impl ClientBuilder {
     /// The `User-Agent` header.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Asks the server to gzip its responses (`Accept-Encoding: gzip`).
+    /// Off by default: it saves bandwidth over slow links, but on a local
+    /// network compressing a large result costs the server more time than
+    /// sending it.
+    pub fn gzip(mut self, enabled: bool) -> Self {
+        self.gzip = enabled;
         self
     }
 
@@ -445,9 +459,13 @@ impl ClientBuilder {
             }
             nodes.push(Node::new(parsed.base));
         }
-        let http = reqwest::Client::builder()
-            .timeout(self.timeout.unwrap_or(Duration::from_secs(u64::MAX / 4)))
+        let mut http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
+            .gzip(self.gzip);
+        if let Some(timeout) = self.timeout {
+            http = http.read_timeout(timeout);
+        }
+        let http = http
             .user_agent(self.user_agent)
             .tcp_nodelay(true)
             .build()
@@ -460,6 +478,7 @@ impl ClientBuilder {
                     auth,
                     retry: self.retry,
                     node_cooldown: self.node_cooldown,
+                    timeout: self.timeout,
                 },
                 database,
                 retention_policy: self.retention_policy,

@@ -156,6 +156,9 @@ pub(crate) struct Request {
     pub(crate) form: Vec<(&'static str, String)>,
     /// The body of a write.
     pub(crate) body: Option<Bytes>,
+    /// A response read as a stream: no overall time limit, only one on
+    /// each read.
+    pub(crate) streaming: bool,
 }
 
 impl Request {
@@ -166,6 +169,7 @@ impl Request {
             params: Vec::new(),
             form: Vec::new(),
             body: None,
+            streaming: false,
         }
     }
 }
@@ -185,6 +189,8 @@ pub(crate) struct Transport {
     pub(crate) retry: RetryPolicy,
     /// How long a node that failed is skipped while others are available.
     pub(crate) node_cooldown: Duration,
+    /// The time limit of one attempt, body included, unless streaming.
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl Transport {
@@ -258,6 +264,9 @@ impl Transport {
         let mut builder = self.http.request(request.method.clone(), url);
         if !request.params.is_empty() {
             builder = builder.query(&request.params);
+        }
+        if let (Some(timeout), false) = (self.timeout, request.streaming) {
+            builder = builder.timeout(timeout);
         }
         if let Some(auth) = self.auth.header() {
             builder = builder.header(AUTHORIZATION, auth);
@@ -482,6 +491,7 @@ mod tests {
             auth: Auth::None,
             retry: RetryPolicy::default(),
             node_cooldown: Duration::from_secs(10),
+            timeout: None,
         };
         assert_eq!(transport.pick_node().base, "http://a");
         transport.nodes[0].mark(Some(Instant::now() + Duration::from_secs(10)));

@@ -68,6 +68,7 @@ impl QuerySpec {
             ));
         }
         if chunked {
+            request.streaming = true;
             params.push(("chunked", "true".to_string()));
             params.push(("chunk_size", STREAM_CHUNK_SIZE.to_string()));
         }
