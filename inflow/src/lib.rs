@@ -51,6 +51,10 @@
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+// The derive's expansion names `::inflow`; this lets unit tests use it.
+#[cfg(test)]
+extern crate self as inflow;
+
 pub mod client;
 pub mod error;
 pub mod line_protocol;

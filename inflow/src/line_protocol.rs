@@ -157,7 +157,7 @@ impl LineWriter<'_> {
 
     /// Writes a tag whose key is already escaped and valid. An empty value
     /// leaves the tag out, as the server does not accept empty tag values.
-    #[inline]
+    #[inline(always)]
     pub fn tag_escaped(&mut self, escaped_key: &str, value: &str) -> Result<(), InvalidPoint> {
         if value.is_empty() {
             return Ok(());
@@ -185,7 +185,7 @@ impl LineWriter<'_> {
     }
 
     /// Writes a field whose key is already escaped and valid.
-    #[inline]
+    #[inline(always)]
     pub fn field_escaped(
         &mut self,
         escaped_key: &str,
@@ -212,6 +212,7 @@ impl LineWriter<'_> {
 
     /// Ends the line with its timestamp: `Some(nanoseconds since the epoch)`,
     /// or `None` for the current time.
+    #[inline]
     pub fn finish(&mut self, time_ns: Option<i64>) -> Result<(), InvalidPoint> {
         if self.fields == 0 {
             return Err(InvalidPoint::NoFields);
@@ -223,46 +224,37 @@ impl LineWriter<'_> {
         if !(MIN_TIMESTAMP_NS..=MAX_TIMESTAMP_NS).contains(&nanos) {
             return Err(InvalidPoint::TimestampOutOfRange);
         }
+        let time = match self.options.precision {
+            Precision::Nanoseconds => nanos,
+            precision => precision.from_nanos(nanos),
+        };
         self.buf.push(b' ');
         let mut digits = itoa::Buffer::new();
-        self.buf.extend_from_slice(
-            digits
-                .format(self.options.precision.from_nanos(nanos))
-                .as_bytes(),
-        );
+        self.buf.extend_from_slice(digits.format(time).as_bytes());
         self.buf.push(b'\n');
         Ok(())
     }
 
+    #[inline(always)]
     fn check_value(&self, key: &str, value: &FieldRef<'_>) -> Result<(), InvalidPoint> {
         match *value {
-            FieldRef::Float(f) if !f.is_finite() => Err(InvalidPoint::NonFiniteFloat {
-                field: key.to_string(),
-                value: f.to_string(),
-            }),
+            FieldRef::Float(f) if !f.is_finite() => Err(non_finite(key, f)),
             FieldRef::UInt(u) if !self.options.unsigned && u > i64::MAX as u64 => {
-                Err(InvalidPoint::UnsignedOverflow {
-                    field: key.to_string(),
-                    value: u,
-                })
+                Err(unsigned_overflow(key, u))
             }
             FieldRef::Str(s) if s.len() > MAX_STRING_FIELD_LEN => {
-                Err(InvalidPoint::StringTooLong {
-                    field: key.to_string(),
-                    len: s.len(),
-                    limit: MAX_STRING_FIELD_LEN,
-                })
+                Err(string_too_long(key, s.len()))
             }
             _ => Ok(()),
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn separator(&mut self) -> Result<(), InvalidPoint> {
         if self.fields == 0 {
             let key_len = self.buf.len() - self.start;
             if key_len > MAX_KEY_LEN {
-                return Err(InvalidPoint::KeyTooLong { len: key_len });
+                return Err(key_too_long(key_len));
             }
             self.buf.push(b' ');
         } else {
@@ -272,7 +264,7 @@ impl LineWriter<'_> {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn write_value(&mut self, value: FieldRef<'_>) {
         match value {
             FieldRef::Float(f) => {
@@ -311,20 +303,60 @@ fn now_nanos() -> Result<i64, InvalidPoint> {
 }
 
 /// Checks what every measurement, key and tag value must satisfy.
+#[inline(always)]
 fn check_name(what: &'static str, text: &str) -> Result<(), InvalidPoint> {
-    if text.as_bytes().contains(&b'\n') {
-        return Err(InvalidPoint::Newline {
-            what,
-            text: text.to_string(),
-        });
-    }
-    if text.ends_with('\\') {
-        return Err(InvalidPoint::TrailingBackslash {
-            what,
-            text: text.to_string(),
-        });
+    if text.as_bytes().contains(&b'\n') || text.ends_with('\\') {
+        return Err(invalid_name(what, text));
     }
     Ok(())
+}
+
+// The errors are built out of line, so that the checks above stay small
+// enough to inline into every generated encoder.
+
+#[cold]
+#[inline(never)]
+fn invalid_name(what: &'static str, text: &str) -> InvalidPoint {
+    let text = text.to_string();
+    if text.contains('\n') {
+        InvalidPoint::Newline { what, text }
+    } else {
+        InvalidPoint::TrailingBackslash { what, text }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn non_finite(key: &str, value: f64) -> InvalidPoint {
+    InvalidPoint::NonFiniteFloat {
+        field: key.to_string(),
+        value: value.to_string(),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn unsigned_overflow(key: &str, value: u64) -> InvalidPoint {
+    InvalidPoint::UnsignedOverflow {
+        field: key.to_string(),
+        value,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn string_too_long(key: &str, len: usize) -> InvalidPoint {
+    InvalidPoint::StringTooLong {
+        field: key.to_string(),
+        len,
+        limit: MAX_STRING_FIELD_LEN,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn key_too_long(len: usize) -> InvalidPoint {
+    InvalidPoint::KeyTooLong { len }
 }
 
 fn check_key(what: &'static str, key: &str) -> Result<(), InvalidPoint> {

@@ -16,7 +16,7 @@ use crate::client::Client;
 use crate::error::{DecodeError, Error, Result};
 use crate::line_protocol::Precision;
 use crate::response::{
-    decode_results, DocumentSplitter, FromRow, QueryResults, ResultsAssembler, TypedDecoder,
+    decode_results, DocumentSplitter, FromRow, QueryResults, ResultsAssembler, StreamDecoder,
 };
 use crate::transport::{Endpoint, Request};
 
@@ -323,18 +323,16 @@ type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<bytes::Bytes>> + Sen
 /// Rows of `T` decoded from a chunked response, one chunk at a time.
 pub struct RowStream<T> {
     bytes: ByteStream,
-    buffer: Vec<u8>,
-    splitter: DocumentSplitter,
-    decoder: TypedDecoder<T>,
+    decoder: StreamDecoder<T>,
     ready: VecDeque<T>,
     batch: Vec<T>,
+    error: Option<Error>,
     done: bool,
 }
 
 impl<T> std::fmt::Debug for RowStream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RowStream")
-            .field("buffered_bytes", &self.buffer.len())
             .field("ready_rows", &self.ready.len())
             .field("done", &self.done)
             .finish()
@@ -345,27 +343,12 @@ impl<T: FromRow + 'static> RowStream<T> {
     fn new(response: reqwest::Response) -> Self {
         RowStream {
             bytes: Box::pin(response.bytes_stream()),
-            buffer: Vec::new(),
-            splitter: DocumentSplitter::new(),
-            decoder: TypedDecoder::new(),
+            decoder: StreamDecoder::new(),
             ready: VecDeque::new(),
             batch: Vec::new(),
+            error: None,
             done: false,
         }
-    }
-
-    /// Decodes every complete document in the buffer.
-    fn drain_documents(&mut self) -> Result<()> {
-        let mut start = 0;
-        while let Some(end) = self.splitter.next_end(&self.buffer[start..]) {
-            let doc = &self.buffer[start..start + end];
-            self.decoder.document(doc, &mut self.batch)?;
-            self.ready.extend(self.batch.drain(..));
-            start += end;
-            self.splitter.consumed(end);
-        }
-        self.buffer.drain(..start);
-        Ok(())
     }
 }
 
@@ -382,34 +365,26 @@ impl<T: FromRow + Unpin + 'static> Stream for RowStream<T> {
             if let Some(row) = this.ready.pop_front() {
                 return Poll::Ready(Some(Ok(row)));
             }
+            // Rows decoded before an error come first, then the error.
+            if let Some(error) = this.error.take() {
+                return Poll::Ready(Some(Err(error)));
+            }
             if this.done {
                 return Poll::Ready(None);
             }
             let outcome = match this.bytes.as_mut().poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(chunk))) => {
-                    this.buffer.extend_from_slice(&chunk);
-                    this.drain_documents()
-                }
+                Poll::Ready(Some(Ok(chunk))) => this.decoder.push(&chunk, &mut this.batch),
                 Poll::Ready(Some(Err(e))) => Err(Error::transport(e)),
                 Poll::Ready(None) => {
                     this.done = true;
-                    if this.buffer.iter().any(|b| !b.is_ascii_whitespace()) {
-                        Err(DecodeError::Malformed(
-                            "stream ended in the middle of a JSON document".into(),
-                        )
-                        .into())
-                    } else if let Some(name) = this.decoder.open_series.take() {
-                        Err(DecodeError::Truncated(name).into())
-                    } else {
-                        Ok(())
-                    }
+                    this.decoder.finish(&mut this.batch)
                 }
             };
+            this.ready.extend(this.batch.drain(..));
             if let Err(e) = outcome {
                 this.done = true;
-                this.ready.clear();
-                return Poll::Ready(Some(Err(e)));
+                this.error = Some(e);
             }
         }
     }

@@ -169,8 +169,20 @@ impl<T: FromRow> TypedDecoder<T> {
         }
     }
 
-    /// Decodes one document, appending its rows to `out`.
+    /// Decodes one document, appending its rows to `out`. On error, `out`
+    /// and the decoder are left as they were.
     pub(crate) fn document(&mut self, doc: &[u8], out: &mut Vec<T>) -> Result<(), Error> {
+        let rows_before = out.len();
+        let open_before = self.open_series.clone();
+        let result = self.document_inner(doc, out);
+        if result.is_err() {
+            out.truncate(rows_before);
+            self.open_series = open_before;
+        }
+        result
+    }
+
+    fn document_inner(&mut self, doc: &[u8], out: &mut Vec<T>) -> Result<(), Error> {
         let mut state = State {
             out,
             error: None,
@@ -196,8 +208,97 @@ impl<T: FromRow> TypedDecoder<T> {
 pub fn decode_rows<T: FromRow>(body: &[u8]) -> Result<Vec<T>, Error> {
     let mut out = Vec::new();
     let mut decoder = TypedDecoder::<T>::new();
+    // Almost every body is one document: parse it at once, and look for
+    // document boundaries only when that fails.
+    match decoder.document(body, &mut out) {
+        Err(Error::Decode(DecodeError::Malformed(_))) => {}
+        other => return other.map(|()| out),
+    }
     for_each_document(body, |doc| decoder.document(doc, &mut out))?;
     Ok(out)
+}
+
+/// Decodes a chunked response as its bytes arrive.
+///
+/// InfluxDB ends every chunk with a newline, and JSON has no raw newline
+/// inside a string, so a line is almost always exactly one document: each
+/// line is parsed at once. A line that is not (several documents on one
+/// line, or one spread over several) goes through [`DocumentSplitter`].
+#[derive(Debug)]
+pub(crate) struct StreamDecoder<T> {
+    buffer: Vec<u8>,
+    /// How far `buffer` has been searched for a newline.
+    scanned: usize,
+    decoder: TypedDecoder<T>,
+}
+
+impl<T: FromRow> StreamDecoder<T> {
+    pub(crate) fn new() -> Self {
+        StreamDecoder {
+            buffer: Vec::new(),
+            scanned: 0,
+            decoder: TypedDecoder::new(),
+        }
+    }
+
+    /// Adds bytes; appends the rows of every document they complete.
+    pub(crate) fn push(&mut self, bytes: &[u8], out: &mut Vec<T>) -> Result<(), Error> {
+        self.buffer.extend_from_slice(bytes);
+        let mut start = 0;
+        while let Some(found) = memchr::memchr(b'\n', &self.buffer[self.scanned..]) {
+            let end = self.scanned + found + 1;
+            self.scanned = end;
+            let piece = &self.buffer[start..end];
+            if piece.iter().all(u8::is_ascii_whitespace) {
+                start = end;
+                continue;
+            }
+            match self.decoder.document(piece, out) {
+                Ok(()) => start = end,
+                Err(Error::Decode(DecodeError::Malformed(_))) => {
+                    start += Self::split(&mut self.decoder, piece, out)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.buffer.drain(..start);
+        self.scanned -= start;
+        Ok(())
+    }
+
+    /// Decodes the complete documents at the start of `piece`; returns how
+    /// many bytes they took.
+    fn split(
+        decoder: &mut TypedDecoder<T>,
+        piece: &[u8],
+        out: &mut Vec<T>,
+    ) -> Result<usize, Error> {
+        let mut splitter = DocumentSplitter::new();
+        let mut consumed = 0;
+        while let Some(end) = splitter.next_end(&piece[consumed..]) {
+            decoder.document(&piece[consumed..consumed + end], out)?;
+            consumed += end;
+            splitter.consumed(end);
+        }
+        Ok(consumed)
+    }
+
+    /// The end of the stream: decodes what is left, and fails if the stream
+    /// stopped inside a document or inside a series.
+    pub(crate) fn finish(&mut self, out: &mut Vec<T>) -> Result<(), Error> {
+        let rest = std::mem::take(&mut self.buffer);
+        let consumed = Self::split(&mut self.decoder, &rest, out)?;
+        if rest[consumed..].iter().any(|b| !b.is_ascii_whitespace()) {
+            return Err(DecodeError::Malformed(
+                "stream ended in the middle of a JSON document".into(),
+            )
+            .into());
+        }
+        if let Some(name) = self.decoder.open_series.take() {
+            return Err(DecodeError::Truncated(name).into());
+        }
+        Ok(())
+    }
 }
 
 struct State<'a, T> {
@@ -803,6 +904,87 @@ mod tests {
         assert_eq!(results.statements[0].series.len(), 1);
         assert_eq!(results.statements[0].series[0].values.len(), 2);
         assert_eq!(results.statements[1].series[0].name.as_deref(), Some("mem"));
+    }
+
+    #[derive(crate::Measurement, Debug, PartialEq)]
+    #[influx(measurement = "cpu")]
+    struct Cpu {
+        #[influx(time)]
+        time: i64,
+        #[influx(tag)]
+        host: Option<String>,
+        v: f64,
+    }
+
+    fn stream(body: &[u8], piece: usize) -> (Vec<Cpu>, Result<(), Error>) {
+        let mut decoder = StreamDecoder::<Cpu>::new();
+        let mut out = Vec::new();
+        for chunk in body.chunks(piece) {
+            if let Err(e) = decoder.push(chunk, &mut out) {
+                return (out, Err(e));
+            }
+        }
+        let end = decoder.finish(&mut out);
+        (out, end)
+    }
+
+    #[test]
+    fn stream_decoder_handles_lines_documents_and_pieces() {
+        let doc = |t: i64, partial: bool| {
+            format!(
+                r#"{{"results":[{{"statement_id":0,"series":[{{"name":"cpu","tags":{{"host":"a"}},"columns":["time","v"],"values":[[{t},1.5]],"partial":{partial}}}]}}]}}"#
+            )
+        };
+        // One document a line, two on one line, one spread over lines.
+        let body = format!(
+            "{}\n{}{}\n{}\n",
+            doc(1, true),
+            doc(2, true),
+            doc(3, true),
+            doc(4, false).replace(',', ",\n  ")
+        );
+        for piece in [1, 7, 64, body.len()] {
+            let (rows, end) = stream(body.as_bytes(), piece);
+            end.unwrap();
+            let times: Vec<i64> = rows.iter().map(|r| r.time).collect();
+            assert_eq!(times, [1, 2, 3, 4], "pieces of {piece}");
+            assert!(rows.iter().all(|r| r.host.as_deref() == Some("a")));
+        }
+        // Without the last document the series never ends.
+        let cut = format!("{}\n", doc(1, true));
+        let (rows, end) = stream(cut.as_bytes(), 5);
+        assert_eq!(rows.len(), 1);
+        assert!(matches!(end, Err(Error::Decode(DecodeError::Truncated(_)))));
+        // A stream that stops inside a document.
+        let (_, end) = stream(&doc(1, false).as_bytes()[..40], 8);
+        assert!(matches!(end, Err(Error::Decode(DecodeError::Malformed(_)))));
+    }
+
+    #[test]
+    fn decode_rows_takes_one_or_several_documents() {
+        let one = r#"{"results":[{"series":[{"name":"cpu","columns":["time","v"],"values":[[1,2],[3,4]]}]}]}"#;
+        let rows = decode_rows::<Cpu>(one.as_bytes()).unwrap();
+        assert_eq!(
+            rows,
+            [
+                Cpu {
+                    time: 1,
+                    host: None,
+                    v: 2.0
+                },
+                Cpu {
+                    time: 3,
+                    host: None,
+                    v: 4.0
+                }
+            ]
+        );
+        let two = format!("{one}{one}");
+        assert_eq!(decode_rows::<Cpu>(two.as_bytes()).unwrap().len(), 4);
+        assert!(matches!(
+            decode_rows::<Cpu>(b"{\"results\":[{\"series\":[{\"columns\":[\"time\"]"),
+            Err(Error::Decode(DecodeError::Malformed(_)))
+        ));
     }
 
     #[test]
