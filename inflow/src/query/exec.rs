@@ -318,6 +318,9 @@ impl<'c, T: FromRow + 'static> TypedQuery<'c, T> {
     }
 }
 
+/// Response frames read ahead of the decoder (each at most a few KiB).
+const READ_AHEAD_FRAMES: usize = 256;
+
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
 
 /// Rows of `T` decoded from a chunked response, one chunk at a time.
@@ -341,8 +344,23 @@ impl<T> std::fmt::Debug for RowStream<T> {
 
 impl<T: FromRow + 'static> RowStream<T> {
     fn new(response: reqwest::Response) -> Self {
+        // A task of its own keeps reading the socket while rows are decoded
+        // and consumed, so the server is never held up by the decoder; the
+        // bounded channel keeps memory flat when the consumer is slower.
+        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD_FRAMES);
+        tokio::spawn(async move {
+            let mut body = response.bytes_stream();
+            while let Some(frame) = body.next().await {
+                let failed = frame.is_err();
+                if tx.send(frame).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
         RowStream {
-            bytes: Box::pin(response.bytes_stream()),
+            bytes: Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+                rx.recv().await.map(|frame| (frame, rx))
+            })),
             decoder: StreamDecoder::new(),
             ready: VecDeque::new(),
             batch: Vec::new(),
