@@ -145,7 +145,7 @@ pub fn influxdb_encode(p: Cpu, buf: &mut Vec<u8>) {
 // Counting allocations
 // ---------------------------------------------------------------------------
 
-/// The system allocator, counting allocations while [`counting`] is on.
+/// The system allocator, counting allocations while [`count_allocations`] runs.
 /// Declare it in a binary with
 /// `#[global_allocator] static ALLOC: CountingAlloc = CountingAlloc;`.
 /// When counting is off it costs one relaxed load per call.
