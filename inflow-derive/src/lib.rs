@@ -21,7 +21,7 @@ use syn::{parse_macro_input, DeriveInput};
 /// (decoding query rows) and typed column handles for a struct with named
 /// fields.
 ///
-/// ```ignore
+/// ```
 /// use chrono::{DateTime, Utc};
 /// use inflow::Measurement;
 ///
@@ -85,7 +85,17 @@ use syn::{parse_macro_input, DeriveInput};
 /// Several keys can share one attribute (`#[influx(tag, rename = "id")]`)
 /// and a field can have several attributes.
 ///
-/// ```ignore
+/// ```
+/// # use chrono::{DateTime, Utc};
+/// # use inflow::Measurement;
+/// # #[derive(Measurement)]
+/// # struct Temperature {
+/// #     #[influx(time)]
+/// #     time: DateTime<Utc>,
+/// #     #[influx(tag)]
+/// #     location: String,
+/// #     value: f64,
+/// # }
 /// #[derive(Measurement)]
 /// #[influx(from = Temperature)]
 /// struct HourlyTemperature {
