@@ -288,6 +288,12 @@ async fn chunked_bodies_reassemble() {
         Err(Error::Statement { message, .. }) => assert_eq!(message, "expected err"),
         other => panic!("{other:?}"),
     }
+    // A stream cut inside a document is an error, not fewer rows.
+    s.serve(200, body("chunked_v1tests.jsonl")[..60].to_string());
+    assert!(matches!(
+        s.client.query_chunked("SELECT 1").await,
+        Err(Error::Decode(DecodeError::Malformed(_)))
+    ));
     match s.chunked("chunked_truncated_series.json").await {
         Err(Error::Decode(DecodeError::Truncated(name))) => assert_eq!(name, "cpu"),
         other => panic!("{other:?}"),

@@ -601,3 +601,35 @@ async fn hundred_thousand_derived_points_of_three_types() {
     assert_eq!(counts(&client, "humidity").await, (33_333, 33_333));
     assert_eq!(counts(&client, "wind").await, (33_333, 33_333));
 }
+
+/// Points the server drops all at once (older than the retention policy)
+/// are rejected together, without splitting the batch point by point.
+#[tokio::test]
+async fn points_all_dropped_are_rejected_in_one_go() {
+    let (client, _) = fresh_client("alldropped").await;
+    client
+        .create_retention_policy("hour", Duration::from_secs(3600), 1, true)
+        .await
+        .unwrap();
+    let two_days_ago =
+        chrono::Utc::now().timestamp_nanos_opt().unwrap() - 2 * 86_400 * 1_000_000_000;
+    let mut session = client.session();
+    for i in 0..100 {
+        session
+            .add(&seq_point("m", i).timestamp_nanos(two_days_ago + i))
+            .await
+            .unwrap();
+    }
+    match session.commit().await.unwrap_err() {
+        Error::Rejected { rejected } => {
+            assert_eq!(rejected.len(), 100);
+            assert!(
+                rejected[0].message.contains("retention policy"),
+                "{}",
+                rejected[0]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(session.is_empty());
+}

@@ -154,5 +154,22 @@ fn check_name(cx: &Ctxt, span: Span, name: &str, what: &str) {
             span,
             format!("the {what} ends in a backslash, which would escape the separator after it; remove it"),
         );
+    } else if what == "measurement name" && name.starts_with(['#', '\t', '\0']) {
+        cx.error_at(
+            span,
+            format!("the {what} starts with {:?}: InfluxDB reads a line starting with `#` as a comment and skips leading tabs; remove it", &name[..1]),
+        );
+    } else if what == "column name" && has_escaping_backslash(name) {
+        cx.error_at(
+            span,
+            format!("the {what} has a backslash before `,`, `=` or a space, which InfluxDB reads as an escape in a field key; remove it"),
+        );
     }
+}
+
+/// A backslash before a character line protocol escapes.
+fn has_escaping_backslash(name: &str) -> bool {
+    name.as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'\\' && matches!(w[1], b',' | b'=' | b' '))
 }

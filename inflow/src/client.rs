@@ -221,6 +221,10 @@ impl Client {
 
     /// Sends line protocol that is already encoded (one point per line, in
     /// the precision of `options` or the client's).
+    ///
+    /// The write is retried like every other. Give every line a timestamp:
+    /// a line without one gets the server's clock on each attempt, so an
+    /// attempt that was stored but not answered would be stored twice.
     pub async fn write_line_protocol(
         &self,
         body: impl Into<Bytes>,
@@ -470,12 +474,14 @@ impl ClientBuilder {
             .tcp_nodelay(true)
             .build()
             .map_err(Error::transport)?;
+        let auth_header = auth.header()?;
         Ok(Client {
             inner: Arc::new(Inner {
                 transport: Transport {
                     http,
                     nodes,
                     auth,
+                    auth_header,
                     retry: self.retry,
                     node_cooldown: self.node_cooldown,
                     timeout: self.timeout,
@@ -513,10 +519,10 @@ fn parse_url(text: &str) -> Result<ParsedUrl> {
         ));
     }
     let decode = |s: &str| -> Result<String> {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .ok_or_else(|| bad("bad percent-encoding"))
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .map(|v| v.into_owned())
+            .map_err(|_| bad("bad percent-encoding"))
     };
     let credentials = if url.username().is_empty() {
         None
@@ -554,6 +560,10 @@ fn redact_url(text: &str) -> String {
             if url.password().is_some() {
                 let _ = url.set_password(Some("***"));
             }
+            if url.query().is_some() {
+                url.set_query(Some("..."));
+            }
+            url.set_fragment(None);
             url.to_string()
         }
         Err(_) => "(unparsable URL)".to_string(),
@@ -587,6 +597,9 @@ mod tests {
         assert_eq!(p.base, "http://h:9/prefix");
         assert_eq!(p.database.as_deref(), Some("db name"));
         assert_eq!(p.credentials, Some(("u@x".into(), "p:w/".into())));
+        let p = parse_url("http://admin:pa+ss@h/my+db").unwrap();
+        assert_eq!(p.credentials, Some(("admin".into(), "pa+ss".into())));
+        assert_eq!(p.database.as_deref(), Some("my+db"));
         let p = parse_url("http://[::1]:8086/db").unwrap();
         assert_eq!(p.base, "http://[::1]:8086");
     }
@@ -597,12 +610,21 @@ mod tests {
             "localhost:8086",
             "ftp://u:secret@h/db",
             "http://u:secret@h/db?u=x",
+            "http://h:8086/db?u=admin&p=secret",
             "not a url",
         ] {
             let err = parse_url(bad).unwrap_err().to_string();
             assert!(!err.contains("secret"), "{err}");
             assert!(err.contains("invalid URL"), "{err}");
         }
+    }
+
+    #[test]
+    fn credentials_a_header_cannot_carry_are_refused() {
+        let built = Client::builder("http://localhost:8086/db")
+            .token("t0ken\n")
+            .build();
+        assert!(matches!(built, Err(Error::Config(_))));
     }
 
     #[test]

@@ -250,6 +250,14 @@ pub enum InvalidPoint {
         /// The offending text.
         text: String,
     },
+    /// A measurement starting with `#` (a comment to the server) or with a
+    /// tab or NUL (which the server skips).
+    #[error("measurement {0:?} starts with a character the server reads as a comment or skips")]
+    BadMeasurementStart(String),
+    /// A field key with a backslash before `,`, `=` or a space: the server
+    /// reads it as an escape and the line no longer parses.
+    #[error("field key {0:?} has a backslash before `,`, `=` or a space")]
+    EscapingBackslash(String),
     /// `time` cannot be a tag or field key: the server drops it.
     #[error("{what} may not be named \"time\"; the server drops it")]
     TimeKey {

@@ -5,7 +5,10 @@
 //! tag values and field keys escape `,`, `=` and space; string field values
 //! are double-quoted with `"` and `\` escaped. Backslashes elsewhere are
 //! written as they are (1.x does not unescape them), so a name that ends in
-//! one is refused, as is a newline anywhere but inside a string field.
+//! one is refused, as is a newline anywhere but inside a string field, and
+//! a field key with a backslash before `,`, `=` or a space (1.x reads that
+//! pair as an escape in field keys). A measurement may not start with `#`
+//! (a comment to the server) or a tab or NUL (which it skips).
 
 use crate::error::{Error, InvalidPoint};
 use crate::measurement::{FieldRef, ToLine};
@@ -150,6 +153,9 @@ impl LineWriter<'_> {
         if name.is_empty() {
             return Err(InvalidPoint::EmptyMeasurement);
         }
+        if name.starts_with(['#', '\t', '\0']) {
+            return Err(InvalidPoint::BadMeasurementStart(name.to_string()));
+        }
         check_name("measurement", name)?;
         escape_into(self.buf, name.as_bytes(), is_measurement_special);
         Ok(())
@@ -202,6 +208,13 @@ impl LineWriter<'_> {
     /// Checks, escapes and writes a field.
     pub fn field(&mut self, key: &str, value: FieldRef<'_>) -> Result<(), InvalidPoint> {
         check_key("field key", key)?;
+        if key
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b'\\' && is_key_special(w[1]))
+        {
+            return Err(InvalidPoint::EscapingBackslash(key.to_string()));
+        }
         self.check_value(key, &value)?;
         self.separator()?;
         escape_into(self.buf, key.as_bytes(), is_key_special);
@@ -623,6 +636,25 @@ mod tests {
             reason(&Point::new("m").tag("h", "a").tag("h", "b").field("f", 1i64)),
             InvalidPoint::DuplicateTag("h".into())
         );
+    }
+
+    #[test]
+    fn names_the_server_would_skip_or_misread_are_refused() {
+        for name in ["#cpu", "\tcpu", "\0cpu"] {
+            assert!(matches!(
+                reason(&Point::new(name).field("f", 1i64)),
+                InvalidPoint::BadMeasurementStart(_)
+            ));
+        }
+        assert!(line(&Point::new("c#pu").field("f", 1i64).timestamp_nanos(0)).is_ok());
+        for key in ["a\\ b", "a\\,b", "a\\=b"] {
+            assert!(matches!(
+                reason(&Point::new("m").field(key, 1i64)),
+                InvalidPoint::EscapingBackslash(_)
+            ));
+        }
+        let p = Point::new("m").field("a\\b", 1i64).timestamp_nanos(0);
+        assert_eq!(line(&p).unwrap(), "m a\\b=1i 0\n");
     }
 
     #[test]

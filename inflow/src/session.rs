@@ -366,12 +366,21 @@ impl Session {
                     | Error::WriteFailed { .. }
                     | Error::PartialWrite { .. }),
                 ) => {
-                    if lines.len() == 1 {
-                        let text = &self.buf[self.start_of(lines.start)..self.ends[lines.start]];
-                        rejected.push(RejectedPoint {
-                            line: String::from_utf8_lossy(text).trim_end().to_string(),
-                            message: error.to_string(),
-                        });
+                    // One point, or the server says it dropped every one of
+                    // them: nothing to isolate.
+                    let all_dropped = matches!(
+                        error,
+                        Error::PartialWrite { dropped: Some(d), .. } if d as usize == lines.len()
+                    );
+                    if lines.len() == 1 || all_dropped {
+                        let message = error.to_string();
+                        for line in lines {
+                            let text = &self.buf[self.start_of(line)..self.ends[line]];
+                            rejected.push(RejectedPoint {
+                                line: String::from_utf8_lossy(text).trim_end().to_string(),
+                                message: message.clone(),
+                            });
+                        }
                         return Ok(());
                     }
                     tracing::debug!(points = lines.len(), %error, "splitting a write");

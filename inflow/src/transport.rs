@@ -86,19 +86,26 @@ impl std::fmt::Debug for Auth {
 }
 
 impl Auth {
-    fn header(&self) -> Option<HeaderValue> {
+    /// The `Authorization` header; an error when the credentials hold
+    /// characters a header cannot carry.
+    pub(crate) fn header(&self) -> Result<Option<HeaderValue>, Error> {
         use base64::Engine as _;
         let text = match self {
-            Auth::None => return None,
+            Auth::None => return Ok(None),
             Auth::Basic { user, password } => format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
             ),
             Auth::Token(token) => format!("Token {token}"),
         };
-        let mut value = HeaderValue::from_str(&text).ok()?;
+        let mut value = HeaderValue::from_str(&text).map_err(|_| {
+            Error::Config(
+                "the credentials or token contain characters a header cannot carry (a newline?)"
+                    .into(),
+            )
+        })?;
         value.set_sensitive(true);
-        Some(value)
+        Ok(Some(value))
     }
 }
 
@@ -186,6 +193,8 @@ pub(crate) struct Transport {
     pub(crate) http: reqwest::Client,
     pub(crate) nodes: Vec<Node>,
     pub(crate) auth: Auth,
+    /// `auth` as a header, built once.
+    pub(crate) auth_header: Option<HeaderValue>,
     pub(crate) retry: RetryPolicy,
     /// How long a node that failed is skipped while others are available.
     pub(crate) node_cooldown: Duration,
@@ -217,17 +226,18 @@ impl Transport {
             if !error.is_retryable() {
                 return Err(error);
             }
-            if matches!(error, Error::Transport { .. } | Error::Server { .. }) {
+            let node_failed = matches!(error, Error::Transport { .. } | Error::Server { .. });
+            if node_failed {
                 node.mark(Some(Instant::now() + self.node_cooldown));
             }
             let out_of_attempts = attempt >= retry.max_attempts;
-            let wait = if self.nodes.len() > 1 && self.healthy_node_exists() {
+            let wait = if node_failed && self.nodes.len() > 1 && self.healthy_node_exists() {
                 // Another node may take it now; only honour the server's wish.
                 error.retry_after().unwrap_or(Duration::ZERO)
             } else {
                 retry.backoff(attempt, error.retry_after())
             };
-            if out_of_attempts || started.elapsed() + wait > retry.max_elapsed {
+            if out_of_attempts || started.elapsed().saturating_add(wait) > retry.max_elapsed {
                 return Err(error);
             }
             tracing::debug!(attempt, ?wait, %error, "retrying request");
@@ -268,8 +278,8 @@ impl Transport {
         if let (Some(timeout), false) = (self.timeout, request.streaming) {
             builder = builder.timeout(timeout);
         }
-        if let Some(auth) = self.auth.header() {
-            builder = builder.header(AUTHORIZATION, auth);
+        if let Some(auth) = &self.auth_header {
+            builder = builder.header(AUTHORIZATION, auth.clone());
         }
         if !request.form.is_empty() {
             builder = builder.form(&request.form);
@@ -302,11 +312,11 @@ pub(crate) fn error_for(
     let message = server_message(headers, body);
     let code = status.as_u16();
     match code {
-        400 if message.starts_with("partial write") => Error::PartialWrite {
+        400 | 422 if message.contains("partial write") => Error::PartialWrite {
             dropped: dropped_count(&message),
             message,
         },
-        400 if endpoint == Endpoint::Write => Error::WriteFailed {
+        400 | 422 if endpoint == Endpoint::Write => Error::WriteFailed {
             status: code,
             message,
         },
@@ -339,12 +349,16 @@ pub(crate) fn error_for(
 
 /// The error message of a response body.
 pub(crate) fn server_message(headers: &HeaderMap, body: &[u8]) -> String {
+    /// 1.x writes `{"error": ...}`; 2.x and 3.x `{"code": ..., "message": ...}`.
     #[derive(serde::Deserialize)]
     struct ErrorBody {
-        error: String,
+        error: Option<String>,
+        message: Option<String>,
     }
-    if let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body) {
-        return parsed.error;
+    if let Ok(ErrorBody { error, message }) = serde_json::from_slice::<ErrorBody>(body) {
+        if let Some(text) = error.or(message) {
+            return text;
+        }
     }
     if let Some(header) = headers
         .get("x-influxdb-error")
@@ -374,14 +388,21 @@ fn dropped_count(message: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// The longest `Retry-After` taken from a server: a day.
+const MAX_RETRY_AFTER_SECS: u64 = 86_400;
+
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs.min(MAX_RETRY_AFTER_SECS)));
     }
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let wait = at.signed_duration_since(chrono::Utc::now());
-    Some(wait.to_std().unwrap_or(Duration::ZERO))
+    Some(
+        wait.to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(Duration::from_secs(MAX_RETRY_AFTER_SECS)),
+    )
 }
 
 #[cfg(test)]
@@ -458,6 +479,33 @@ mod tests {
     }
 
     #[test]
+    fn maps_influxdb_2_bodies() {
+        let body = r#"{"code":"unprocessable entity","message":"failure writing points to database: partial write: field type conflict: input field \"v\" on measurement \"m\" is type integer, already exists as type float dropped=1"}"#;
+        match err(Endpoint::Write, 422, body) {
+            Error::PartialWrite { dropped, message } => {
+                assert_eq!(dropped, Some(1));
+                assert!(message.starts_with("failure writing points"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let body = r#"{"code":"invalid","message":"unable to parse 'x': missing fields"}"#;
+        match err(Endpoint::Write, 400, body) {
+            Error::WriteFailed { message, .. } => assert!(message.starts_with("unable to parse")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_huge_retry_after_is_capped() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("18446744073709551615"),
+        );
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(86_400)));
+    }
+
+    #[test]
     fn reads_retry_after() {
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
@@ -489,6 +537,7 @@ mod tests {
             http: reqwest::Client::new(),
             nodes: vec![Node::new("http://a".into()), Node::new("http://b".into())],
             auth: Auth::None,
+            auth_header: None,
             retry: RetryPolicy::default(),
             node_cooldown: Duration::from_secs(10),
             timeout: None,

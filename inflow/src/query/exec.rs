@@ -426,6 +426,11 @@ pub(crate) async fn chunked_results(client: &Client, spec: &QuerySpec) -> Result
         }
         buffer.drain(..start);
     }
+    if buffer.iter().any(|b| !b.is_ascii_whitespace()) {
+        return Err(
+            DecodeError::Malformed("stream ended in the middle of a JSON document".into()).into(),
+        );
+    }
     if let Some(name) = assembler.open_series() {
         return Err(DecodeError::Truncated(name).into());
     }

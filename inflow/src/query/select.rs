@@ -584,13 +584,21 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
 
     /// The first row; [`DecodeError::NoRows`](crate::DecodeError::NoRows)
     /// if there is none.
+    ///
+    /// Asks the server for one row (`LIMIT 1`) unless a limit is set.
     pub async fn fetch_one(self) -> Result<T> {
-        self.into_query()?.fetch_one().await
+        self.first_only().into_query()?.fetch_one().await
     }
 
-    /// The first row, if any.
+    /// The first row, if any. Asks the server for one row (`LIMIT 1`)
+    /// unless a limit is set.
     pub async fn fetch_optional(self) -> Result<Option<T>> {
-        self.into_query()?.fetch_optional().await
+        self.first_only().into_query()?.fetch_optional().await
+    }
+
+    fn first_only(mut self) -> Self {
+        self.limit.get_or_insert(1);
+        self
     }
 
     /// The rows as a stream, read from a chunked response as they arrive:
@@ -908,6 +916,15 @@ mod tests {
 
     fn client() -> Client {
         Client::new("http://localhost:8086/weather").unwrap()
+    }
+
+    #[test]
+    fn fetching_one_row_asks_for_one_row() {
+        let c = client();
+        let one = c.select::<Temperature>().first_only();
+        assert_eq!(one.to_influxql(), format!("{BASE} LIMIT 1"));
+        let five = c.select::<Temperature>().limit(5).first_only();
+        assert_eq!(five.to_influxql(), format!("{BASE} LIMIT 5"));
     }
 
     fn at(secs: i64, nanos: u32) -> DateTime<Utc> {
