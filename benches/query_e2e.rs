@@ -203,6 +203,7 @@ async fn parent(runs: usize) -> Result<(), BoxError> {
         "curl chunked --compressed",
         "inflow fetch",
         "inflow fetch_stream",
+        "reqwest chunked, no decode",
     ];
     let mut timings: Vec<Timings> = names.iter().map(|_| Timings::default()).collect();
     for run in 1..=runs {
@@ -223,6 +224,29 @@ async fn parent(runs: usize) -> Result<(), BoxError> {
                     }
                     drop(rows);
                     (elapsed, None)
+                }
+                5 => {
+                    // The transport alone: what inflow's HTTP client costs
+                    // before any decoding.
+                    let start = Instant::now();
+                    let response = reqwest::Client::builder()
+                        .no_gzip()
+                        .build()?
+                        .get(format!("{base}/query"))
+                        .query(&[
+                            ("db", DB),
+                            ("q", QUERY),
+                            ("epoch", "ns"),
+                            ("chunked", "true"),
+                        ])
+                        .send()
+                        .await?;
+                    let mut body = response.bytes_stream();
+                    let mut bytes = 0u64;
+                    while let Some(frame) = body.next().await {
+                        bytes += frame?.len() as u64;
+                    }
+                    (start.elapsed(), Some(bytes))
                 }
                 _ => {
                     let start = Instant::now();
