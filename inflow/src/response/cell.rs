@@ -136,6 +136,7 @@ pub trait FromCell: Sized {
 impl FromCell for f64 {
     const EXPECTED: &'static str = "a float";
 
+    #[inline]
     fn from_cell(cell: Cell<'_>) -> Result<Self, String> {
         match cell {
             Cell::Float(f) => Ok(f),
@@ -149,6 +150,7 @@ impl FromCell for f64 {
 impl FromCell for f32 {
     const EXPECTED: &'static str = "a float";
 
+    #[inline]
     fn from_cell(cell: Cell<'_>) -> Result<Self, String> {
         f64::from_cell(cell).map(|f| f as f32)
     }
@@ -163,7 +165,8 @@ macro_rules! from_cell_int {
         impl FromCell for $ty {
             const EXPECTED: &'static str = concat!("an integer that fits ", stringify!($ty));
 
-            fn from_cell(cell: Cell<'_>) -> Result<Self, String> {
+            #[inline]
+    fn from_cell(cell: Cell<'_>) -> Result<Self, String> {
                 let wide: Option<i128> = match cell {
                     Cell::Int(i) => Some(i.into()),
                     Cell::UInt(u) => Some(u.into()),
@@ -180,6 +183,7 @@ from_cell_int!(i64, i32, i16, i8, isize, u64, u32, u16, u8, usize);
 impl FromCell for bool {
     const EXPECTED: &'static str = "a boolean";
 
+    #[inline]
     fn from_cell(cell: Cell<'_>) -> Result<Self, String> {
         match cell {
             Cell::Bool(b) => Ok(b),
@@ -191,6 +195,7 @@ impl FromCell for bool {
 impl FromCell for String {
     const EXPECTED: &'static str = "a string";
 
+    #[inline]
     fn from_cell(cell: Cell<'_>) -> Result<Self, String> {
         match cell {
             Cell::Str(s) => Ok(s.into_owned()),
@@ -202,6 +207,7 @@ impl FromCell for String {
 impl FromCell for Cow<'static, str> {
     const EXPECTED: &'static str = "a string";
 
+    #[inline]
     fn from_cell(cell: Cell<'_>) -> Result<Self, String> {
         String::from_cell(cell).map(Cow::Owned)
     }
@@ -210,6 +216,7 @@ impl FromCell for Cow<'static, str> {
 impl FromCell for DateTime<Utc> {
     const EXPECTED: &'static str = "a time (integer nanoseconds or RFC 3339)";
 
+    #[inline]
     fn from_cell(cell: Cell<'_>) -> Result<Self, String> {
         match cell {
             Cell::Int(ns) => Ok(DateTime::from_timestamp_nanos(ns)),
@@ -224,6 +231,7 @@ impl FromCell for DateTime<Utc> {
 impl<T: FromCell> FromCell for Option<T> {
     const EXPECTED: &'static str = T::EXPECTED;
 
+    #[inline]
     fn from_cell(cell: Cell<'_>) -> Result<Self, String> {
         match cell {
             Cell::Null => Ok(None),
@@ -237,6 +245,7 @@ impl<T: FromCell> FromCell for Option<T> {
 }
 
 /// Converts a tag cell (a string, or null when the row has no such tag).
+#[inline]
 pub(crate) fn tag_from_cell<T: FromTag>(cell: Cell<'_>) -> Result<Option<T>, String> {
     match cell {
         Cell::Str(s) => T::from_tag(&s).map(Some),
