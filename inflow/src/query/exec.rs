@@ -15,9 +15,7 @@ use super::quote::{duration_literal, quote_ident};
 use crate::client::Client;
 use crate::error::{DecodeError, Error, Result};
 use crate::line_protocol::Precision;
-use crate::response::{
-    decode_results, DocumentSplitter, FromRow, QueryResults, ResultsAssembler, StreamDecoder,
-};
+use crate::response::{decode_results, FromRow, QueryResults, StreamDecoder};
 use crate::transport::{Endpoint, Request};
 
 /// Rows per chunk asked of the server when streaming.
@@ -408,33 +406,15 @@ impl<T: FromRow + Unpin + 'static> Stream for RowStream<T> {
     }
 }
 
-/// A raw chunked query's results, reassembled: used by tests and by
-/// callers who want untyped streaming.
+/// A raw query read with `chunked=true` and reassembled.
 pub(crate) async fn chunked_results(client: &Client, spec: &QuerySpec) -> Result<QueryResults> {
-    let response = spec.send(client, true).await?;
-    let mut stream = response.bytes_stream();
-    let mut assembler = ResultsAssembler::default();
-    let mut splitter = DocumentSplitter::new();
-    let mut buffer = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        buffer.extend_from_slice(&chunk.map_err(Error::transport)?);
-        let mut start = 0;
-        while let Some(end) = splitter.next_end(&buffer[start..]) {
-            assembler.document(&buffer[start..start + end])?;
-            start += end;
-            splitter.consumed(end);
-        }
-        buffer.drain(..start);
-    }
-    if buffer.iter().any(|b| !b.is_ascii_whitespace()) {
-        return Err(
-            DecodeError::Malformed("stream ended in the middle of a JSON document".into()).into(),
-        );
-    }
-    if let Some(name) = assembler.open_series() {
-        return Err(DecodeError::Truncated(name).into());
-    }
-    Ok(assembler.finish())
+    let body = spec
+        .send(client, true)
+        .await?
+        .bytes()
+        .await
+        .map_err(Error::transport)?;
+    decode_results(&body, true)
 }
 
 impl Client {
