@@ -44,9 +44,8 @@ use crate::transport::RetryPolicy;
 pub struct SessionOptions {
     autocommit_every: Option<usize>,
     max_batch_bytes: Option<usize>,
-    retention_policy: Option<String>,
-    precision: Option<Precision>,
-    database: Option<String>,
+    /// Retention policy, precision and database of the session's writes.
+    write: WriteOptions,
     retry: Option<RetryPolicy>,
 }
 
@@ -73,19 +72,19 @@ impl SessionOptions {
 
     /// Writes into this retention policy.
     pub fn retention_policy(mut self, rp: impl Into<String>) -> Self {
-        self.retention_policy = Some(rp.into());
+        self.write = self.write.retention_policy(rp);
         self
     }
 
     /// Writes timestamps in this precision.
     pub fn precision(mut self, precision: Precision) -> Self {
-        self.precision = Some(precision);
+        self.write = self.write.precision(precision);
         self
     }
 
     /// Writes into this database instead of the client's.
     pub fn database(mut self, database: impl Into<String>) -> Self {
-        self.database = Some(database.into());
+        self.write = self.write.database(database);
         self
     }
 
@@ -137,14 +136,11 @@ impl Client {
     /// A session with these settings.
     pub fn session_with(&self, options: SessionOptions) -> Session {
         let encode = EncodeOptions {
-            precision: options.precision.unwrap_or(self.precision()),
+            precision: options.write.precision.unwrap_or(self.precision()),
             ..self.encode_options()
         };
-        let write = WriteOptions {
-            retention_policy: options.retention_policy.clone(),
-            precision: Some(encode.precision),
-            database: options.database.clone(),
-        };
+        // The batch is encoded in one precision, so every write says which.
+        let write = options.write.clone().precision(encode.precision);
         let retry = options
             .retry
             .clone()
