@@ -16,6 +16,10 @@
 //! `/proc/self/status` at the end, with its CPU time.
 //!
 //! `cargo run --release -p inflow-benches --bin query_e2e [-- --runs N]`
+//!
+//! With `--serve`, it only starts the server, writes the rows and prints
+//! the URL, then waits until its standard input closes: a fixed target for
+//! `curl`, `perf` or `--child stream|fetch URL` runs by hand.
 
 use std::error::Error;
 use std::process::Command;
@@ -24,7 +28,8 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use inflow::testkit::InfluxServer;
 use inflow_benches::{
-    cpu_time, points, proc_status_kib, thousands, verdict, Cpu, CpuRfc3339, MEASUREMENT,
+    children_cpu_time, cpu_time, points, proc_status_kib, thousands, verdict, Cpu, CpuRfc3339,
+    MEASUREMENT,
 };
 
 const ROWS: usize = 1_000_000;
@@ -47,7 +52,8 @@ fn main() -> Result<(), BoxError> {
         Some(i) => args.get(i + 1).ok_or("--runs needs a number")?.parse()?,
         None => 2,
     };
-    runtime.block_on(parent(runs))
+    let serve = args.iter().any(|a| a == "--serve");
+    runtime.block_on(parent(runs, serve))
 }
 
 /// Runs one query in this fresh process and reports rows, time and peak
@@ -89,9 +95,12 @@ struct Child {
 
 fn run_child(mode: &str, url: &str) -> Result<Child, BoxError> {
     // INFLOW_BENCH_CHILD_PREFIX runs the child under another program, such
-    // as `perf record -o stream.data --` to profile it.
+    // as `perf record -o {mode}.data --` to profile it; `{mode}` becomes
+    // `stream` or `fetch`.
     let exe = std::env::current_exe()?;
-    let prefix = std::env::var("INFLOW_BENCH_CHILD_PREFIX").unwrap_or_default();
+    let prefix = std::env::var("INFLOW_BENCH_CHILD_PREFIX")
+        .unwrap_or_default()
+        .replace("{mode}", mode);
     let mut words = prefix.split_whitespace();
     let mut command = match words.next() {
         Some(program) => {
@@ -162,6 +171,31 @@ fn curl(base: &str, chunked: bool, compressed: bool) -> Result<(Duration, u64), 
 struct Timings {
     runs: Vec<Duration>,
     bytes: Option<u64>,
+    /// Client CPU (this process, or the curl child) summed over the runs.
+    client_cpu: Duration,
+    /// The server's CPU summed over the runs.
+    server_cpu: Duration,
+}
+
+/// User and system CPU time of process `pid` so far, from
+/// `/proc/PID/stat`.
+fn process_cpu(pid: u32) -> Duration {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return Duration::ZERO;
+    };
+    // The fields after the command name, which is in parentheses and may
+    // hold spaces: utime and stime are the 12th and 13th of them.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Duration::from_secs_f64((field(11) + field(12)) / ticks)
 }
 
 impl Timings {
@@ -170,7 +204,7 @@ impl Timings {
     }
 }
 
-async fn parent(runs: usize) -> Result<(), BoxError> {
+async fn parent(runs: usize, serve: bool) -> Result<(), BoxError> {
     let server = InfluxServer::start().await?;
     let base = server.url().to_string();
     let url = format!("{base}/{DB}");
@@ -194,6 +228,18 @@ async fn parent(runs: usize) -> Result<(), BoxError> {
         return Err(format!("the server holds {stored} rows, expected {ROWS}").into());
     }
 
+    if serve {
+        // `--serve`: keep the server and its rows for experiments by hand
+        // (curl, perf, `--child`), until standard input closes.
+        println!(
+            "serving {url} (influxd pid {}); close standard input to stop",
+            server.pid().unwrap_or(0)
+        );
+        let mut sink = String::new();
+        while std::io::stdin().read_line(&mut sink)? > 0 {}
+        return Ok(());
+    }
+
     // One untimed read first, so that every timed one finds the data alike.
     curl(&base, true, false)?;
 
@@ -206,8 +252,11 @@ async fn parent(runs: usize) -> Result<(), BoxError> {
         "reqwest chunked, no decode",
     ];
     let mut timings: Vec<Timings> = names.iter().map(|_| Timings::default()).collect();
+    let server_pid = server.pid().ok_or("the server has no pid")?;
     for run in 1..=runs {
         for (i, t) in timings.iter_mut().enumerate() {
+            let server0 = process_cpu(server_pid);
+            let client0 = cpu_time() + children_cpu_time();
             let (elapsed, bytes) = match i {
                 0 => curl(&base, false, false).map(|(d, b)| (d, Some(b)))?,
                 1 => curl(&base, true, false).map(|(d, b)| (d, Some(b)))?,
@@ -265,24 +314,29 @@ async fn parent(runs: usize) -> Result<(), BoxError> {
             };
             t.runs.push(elapsed);
             t.bytes = bytes.or(t.bytes);
+            t.client_cpu += cpu_time() + children_cpu_time() - client0;
+            t.server_cpu += process_cpu(server_pid) - server0;
         }
     }
 
     println!();
     println!(
-        "{:<26} {:>9} {:>12} {:>10}   runs (s)",
-        "contender", "best (s)", "rows/s", "MB"
+        "{:<26} {:>9} {:>12} {:>10} {:>11} {:>11}   runs (s)",
+        "contender", "best (s)", "rows/s", "MB", "client CPU", "server CPU"
     );
     for (name, t) in names.iter().zip(&timings) {
         let best = t.best().unwrap_or_default();
+        let per_run = |d: Duration| format!("{:.2}", d.as_secs_f64() / runs as f64);
         println!(
-            "{:<26} {:>9.2} {:>12} {:>10}   {}",
+            "{:<26} {:>9.2} {:>12} {:>10} {:>11} {:>11}   {}",
             name,
             best.as_secs_f64(),
             thousands(ROWS as f64 / best.as_secs_f64()),
             t.bytes
                 .map(|b| format!("{:.1}", b as f64 / 1e6))
                 .unwrap_or_else(|| "-".into()),
+            per_run(t.client_cpu),
+            per_run(t.server_cpu),
             t.runs
                 .iter()
                 .map(|d| format!("{:.2}", d.as_secs_f64()))
