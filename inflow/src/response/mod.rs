@@ -7,6 +7,7 @@
 //! a stream is decoded one chunk at a time.
 
 pub mod cell;
+mod msgpack;
 mod scan;
 
 use std::borrow::Cow;
@@ -46,6 +47,26 @@ pub trait RowBuilder<T>: Sized {
     fn set(&mut self, slot: usize, cell: Cell<'_>);
     /// The row, or what is missing or wrong in it.
     fn finish(self) -> Result<T, DecodeError>;
+}
+
+/// The encoding of a `/query` response body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `application/json`, the default of every server.
+    Json,
+    /// `application/x-msgpack`, which InfluxDB 1.x sends when asked.
+    MessagePack,
+}
+
+impl Format {
+    /// The format a response's `Content-Type` names; JSON unless it is
+    /// MessagePack.
+    pub fn from_content_type(content_type: Option<&str>) -> Format {
+        match content_type {
+            Some(ct) if ct.trim_start().starts_with("application/x-msgpack") => Format::MessagePack,
+            _ => Format::Json,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -170,12 +191,25 @@ impl<T: FromRow> TypedDecoder<T> {
         }
     }
 
-    /// Decodes one document, appending its rows to `out`. On error, `out`
-    /// and the decoder are left as they were.
+    /// Decodes one JSON document, appending its rows to `out`. On error,
+    /// `out` and the decoder are left as they were.
     pub(crate) fn document(&mut self, doc: &[u8], out: &mut Vec<T>) -> Result<(), Error> {
+        self.document_in(Format::Json, doc, out)
+    }
+
+    /// Decodes one document of either format, as [`document`](Self::document).
+    pub(crate) fn document_in(
+        &mut self,
+        format: Format,
+        doc: &[u8],
+        out: &mut Vec<T>,
+    ) -> Result<(), Error> {
         let rows_before = out.len();
         let open_before = self.open_series.clone();
-        let result = self.document_inner(doc, out);
+        let result = match format {
+            Format::Json => self.document_inner(doc, out),
+            Format::MessagePack => msgpack::document(doc, out, &mut self.open_series),
+        };
         if result.is_err() {
             out.truncate(rows_before);
             self.open_series = open_before;
@@ -221,10 +255,33 @@ impl<T: FromRow> TypedDecoder<T> {
     }
 }
 
-/// Decodes a whole (non-streamed) body into rows of `T`.
+/// Decodes a whole (non-streamed) JSON body into rows of `T`.
 pub fn decode_rows<T: FromRow>(body: &[u8]) -> Result<Vec<T>, Error> {
+    decode_rows_in(Format::Json, body)
+}
+
+/// Decodes a whole (non-streamed) body of either format into rows of `T`.
+pub fn decode_rows_in<T: FromRow>(format: Format, body: &[u8]) -> Result<Vec<T>, Error> {
     let mut out = Vec::new();
     let mut decoder = TypedDecoder::<T>::new();
+    if format == Format::MessagePack {
+        // As with JSON, a whole body may end in a series marked partial:
+        // InfluxDB marks long series so even when it does not chunk.
+        let mut splitter = msgpack::Splitter::default();
+        let mut start = 0;
+        while let Some(end) = splitter.next_end(&body[start..])? {
+            decoder.document_in(format, &body[start..start + end], &mut out)?;
+            start += end;
+            splitter.consumed(end);
+        }
+        if start != body.len() {
+            return Err(DecodeError::Malformed(
+                "MessagePack response: it ends in the middle of a document".into(),
+            )
+            .into());
+        }
+        return Ok(out);
+    }
     // Almost every body is one document: parse it at once, and look for
     // document boundaries only when that fails.
     match decoder.document(body, &mut out) {
@@ -243,17 +300,22 @@ pub fn decode_rows<T: FromRow>(body: &[u8]) -> Result<Vec<T>, Error> {
 /// line, or one spread over several) goes through [`DocumentSplitter`].
 #[derive(Debug)]
 pub(crate) struct StreamDecoder<T> {
+    format: Format,
     buffer: Vec<u8>,
     /// How far `buffer` has been searched for a newline.
     scanned: usize,
+    /// Where MessagePack documents end (MessagePack only).
+    splitter: msgpack::Splitter,
     decoder: TypedDecoder<T>,
 }
 
 impl<T: FromRow> StreamDecoder<T> {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(format: Format) -> Self {
         StreamDecoder {
+            format,
             buffer: Vec::new(),
             scanned: 0,
+            splitter: msgpack::Splitter::default(),
             decoder: TypedDecoder::new(),
         }
     }
@@ -261,6 +323,33 @@ impl<T: FromRow> StreamDecoder<T> {
     /// Adds bytes; appends the rows of every document they complete.
     pub(crate) fn push(&mut self, bytes: &[u8], out: &mut Vec<T>) -> Result<(), Error> {
         self.buffer.extend_from_slice(bytes);
+        match self.format {
+            Format::Json => self.push_json(out),
+            Format::MessagePack => self.push_msgpack(out),
+        }
+    }
+
+    fn push_msgpack(&mut self, out: &mut Vec<T>) -> Result<(), Error> {
+        let mut start = 0;
+        let result = loop {
+            match self.splitter.next_end(&self.buffer[start..]) {
+                Ok(Some(end)) => {
+                    let doc = &self.buffer[start..start + end];
+                    if let Err(e) = self.decoder.document_in(Format::MessagePack, doc, out) {
+                        break Err(e);
+                    }
+                    start += end;
+                    self.splitter.consumed(end);
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        self.buffer.drain(..start);
+        result
+    }
+
+    fn push_json(&mut self, out: &mut Vec<T>) -> Result<(), Error> {
         let mut start = 0;
         while let Some(found) = memchr::memchr(b'\n', &self.buffer[self.scanned..]) {
             let end = self.scanned + found + 1;
@@ -304,12 +393,17 @@ impl<T: FromRow> StreamDecoder<T> {
     /// stopped inside a document or inside a series.
     pub(crate) fn finish(&mut self, out: &mut Vec<T>) -> Result<(), Error> {
         let rest = std::mem::take(&mut self.buffer);
-        let consumed = Self::split(&mut self.decoder, &rest, out)?;
-        if rest[consumed..].iter().any(|b| !b.is_ascii_whitespace()) {
-            return Err(DecodeError::Malformed(
-                "stream ended in the middle of a JSON document".into(),
-            )
-            .into());
+        let ended_inside = match self.format {
+            Format::Json => {
+                let consumed = Self::split(&mut self.decoder, &rest, out)?;
+                rest[consumed..].iter().any(|b| !b.is_ascii_whitespace())
+            }
+            Format::MessagePack => !rest.is_empty(),
+        };
+        if ended_inside {
+            return Err(
+                DecodeError::Malformed("stream ended in the middle of a document".into()).into(),
+            );
         }
         if let Some(name) = self.decoder.open_series.take() {
             return Err(DecodeError::Truncated(name).into());
@@ -934,7 +1028,7 @@ mod tests {
     }
 
     fn stream(body: &[u8], piece: usize) -> (Vec<Cpu>, Result<(), Error>) {
-        let mut decoder = StreamDecoder::<Cpu>::new();
+        let mut decoder = StreamDecoder::<Cpu>::new(Format::Json);
         let mut out = Vec::new();
         for chunk in body.chunks(piece) {
             if let Err(e) = decoder.push(chunk, &mut out) {
