@@ -366,6 +366,10 @@ pub(crate) fn server_message(headers: &HeaderMap, body: &[u8]) -> String {
             return text;
         }
     }
+    // The error of a query that asked for MessagePack.
+    if let Some(text) = crate::response::msgpack::error_message(body) {
+        return text;
+    }
     if let Some(header) = headers
         .get("x-influxdb-error")
         .and_then(|v| v.to_str().ok())

@@ -7,8 +7,10 @@
 //! a stream is decoded one chunk at a time.
 
 pub mod cell;
-mod msgpack;
+pub(crate) mod msgpack;
 mod scan;
+#[cfg(test)]
+mod testing;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -210,6 +210,22 @@ impl Splitter {
 // Decoding one document
 // ---------------------------------------------------------------------------
 
+/// The message of an error body in MessagePack: `{"error": ...}`.
+pub(crate) fn error_message(body: &[u8]) -> Option<String> {
+    let mut reader = Reader {
+        bytes: body,
+        pos: 0,
+    };
+    for _ in 0..reader.map().ok()? {
+        let key = reader.string().ok()?;
+        if key == "error" || key == "message" {
+            return reader.string().ok().map(Cow::into_owned);
+        }
+        reader.skip().ok()?;
+    }
+    None
+}
+
 /// Decodes one document's rows into `out`. A series marked `partial` sets
 /// `open_series` to its name; a complete one clears it.
 pub(crate) fn document<T: FromRow>(
@@ -289,6 +305,7 @@ fn series<T: FromRow>(reader: &mut Reader<'_>, out: &mut Vec<T>) -> Result<Optio
         tags: Vec::new(),
     };
     let mut have_columns = false;
+    let mut early_rows = None;
     let mut partial = false;
     for _ in 0..reader.map()? {
         let key = reader.string()?;
@@ -331,7 +348,12 @@ fn series<T: FromRow>(reader: &mut Reader<'_>, out: &mut Vec<T>) -> Result<Optio
                 have_columns = true;
             }
             "values" if have_columns => rows(reader, &layout, out)?,
-            "values" => return Err(malformed("a series has values before its columns")),
+            // Rows before their columns (never from InfluxDB itself) are
+            // decoded at the end, as the JSON path does.
+            "values" => {
+                early_rows = Some(reader.pos);
+                reader.skip()?;
+            }
             "partial" => {
                 partial = match reader.cell()? {
                     Cell::Bool(b) => b,
@@ -345,6 +367,16 @@ fn series<T: FromRow>(reader: &mut Reader<'_>, out: &mut Vec<T>) -> Result<Optio
             }
             _ => reader.skip()?,
         }
+    }
+    if let Some(pos) = early_rows {
+        rows(
+            &mut Reader {
+                bytes: reader.bytes,
+                pos,
+            },
+            &layout,
+            out,
+        )?;
     }
     Ok(partial.then_some(name))
 }
@@ -484,5 +516,266 @@ impl<'a> Reader<'a> {
             remaining = remaining - 1 + head.children();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::response::testing::{corpus_json_documents, Random, Row};
+    use crate::response::{Format, StreamDecoder, TypedDecoder};
+
+    /// The same document as MessagePack, by an independent encoder.
+    fn packed(json: &[u8]) -> Vec<u8> {
+        let value: serde_json::Value = serde_json::from_slice(json).expect("JSON");
+        rmp_serde::to_vec(&value).expect("MessagePack")
+    }
+
+    fn decode(format: Format, doc: &[u8]) -> (Result<(), Error>, Vec<Row>, Option<String>) {
+        let mut decoder = TypedDecoder::<Row>::new();
+        let mut out = Vec::new();
+        let result = decoder.document_in(format, doc, &mut out);
+        (result, out, decoder.open_series)
+    }
+
+    /// Both formats give the same rows and partial series, or errors of
+    /// the same kind (with the same message, unless the JSON was
+    /// malformed for the row type in a way each format words its own way).
+    fn assert_alike(json: (Result<(), Error>, Vec<Row>), packed: (Result<(), Error>, Vec<Row>)) {
+        match (&json.0, &packed.0) {
+            (Ok(()), Ok(())) => assert_eq!(json.1, packed.1),
+            (
+                Err(Error::Decode(DecodeError::Malformed(_))),
+                Err(Error::Decode(DecodeError::Malformed(_))),
+            ) => {}
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => panic!("JSON gave {a:?}, MessagePack {b:?}"),
+        }
+    }
+
+    #[test]
+    fn every_corpus_document_decodes_alike_in_both_formats() {
+        let docs = corpus_json_documents();
+        let mut decoded = 0;
+        for json in &docs {
+            let packed = packed(json);
+            let (a, rows_a, open_a) = decode(Format::Json, json);
+            let (b, rows_b, open_b) = decode(Format::MessagePack, &packed);
+            decoded += usize::from(a.is_ok() && !rows_a.is_empty());
+            assert_eq!(open_a, open_b, "{}", String::from_utf8_lossy(json));
+            assert_alike((a, rows_a), (b, rows_b));
+        }
+        assert!(docs.len() >= 60, "only {} corpus documents", docs.len());
+        assert!(decoded >= 5, "only {decoded} documents had rows");
+    }
+
+    #[test]
+    fn the_fixture_decodes_alike_whole_and_streamed() {
+        let json = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../benches/fixtures/cpu_10000_epoch_ns.json"
+        ))
+        .unwrap();
+        let packed = packed(&json);
+        assert!(packed.len() < json.len() * 3 / 4);
+        let whole = crate::response::decode_rows_in::<Row>(Format::MessagePack, &packed).unwrap();
+        assert_eq!(whole.len(), 10_000);
+        assert_eq!(
+            whole,
+            crate::response::decode_rows_in::<Row>(Format::Json, &json).unwrap()
+        );
+        // Three copies back to back, fed in pieces of every awkward size.
+        let stream: Vec<u8> = packed.repeat(3);
+        for piece in [1, 2, 7, 4096, 65_536, stream.len()] {
+            let mut decoder = StreamDecoder::<Row>::new(Format::MessagePack);
+            let mut out = Vec::new();
+            for chunk in stream.chunks(piece) {
+                decoder.push(chunk, &mut out).unwrap();
+            }
+            decoder.finish(&mut out).unwrap();
+            assert_eq!(out.len(), 30_000, "pieces of {piece}");
+            assert_eq!(out[20_000..], whole[..]);
+        }
+    }
+
+    #[test]
+    fn chunked_corpus_streams_alike_in_both_formats() {
+        let corpus = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/conformance/responses"
+        );
+        let mut streams = 0;
+        for entry in std::fs::read_dir(corpus).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.to_string_lossy().contains("chunked_") {
+                continue;
+            }
+            let json = std::fs::read(&path).unwrap();
+            let docs: Vec<&[u8]> = json
+                .split(|&b| b == b'\n')
+                .filter(|l| serde_json::from_slice::<serde_json::Value>(l).is_ok())
+                .collect();
+            let packed: Vec<u8> = docs.iter().flat_map(|d| packed(d)).collect();
+            let run = |format: Format, body: &[u8]| {
+                let mut decoder = StreamDecoder::<Row>::new(format);
+                let mut out = Vec::new();
+                let mut result = Ok(());
+                for chunk in body.chunks(5) {
+                    result = decoder.push(chunk, &mut out);
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                if result.is_ok() {
+                    result = decoder.finish(&mut out);
+                }
+                (result, out)
+            };
+            let joined: Vec<u8> = docs.join(&b'\n');
+            assert_alike(
+                run(Format::Json, &joined),
+                run(Format::MessagePack, &packed),
+            );
+            streams += 1;
+        }
+        assert!(streams >= 5, "only {streams} chunked bodies");
+    }
+
+    #[test]
+    fn the_splitter_finds_each_document_byte_by_byte() {
+        let docs: Vec<Vec<u8>> = corpus_json_documents()
+            .iter()
+            .filter(|d| d.len() < 5_000)
+            .map(|d| packed(d))
+            .collect();
+        let stream: Vec<u8> = docs.concat();
+        let mut splitter = Splitter::default();
+        let mut buffer = Vec::new();
+        let mut found = Vec::new();
+        for &byte in &stream {
+            buffer.push(byte);
+            while let Some(end) = splitter.next_end(&buffer).unwrap() {
+                found.push(buffer.drain(..end).collect::<Vec<u8>>());
+                splitter.consumed(end);
+            }
+        }
+        assert!(buffer.is_empty());
+        assert_eq!(found, docs);
+    }
+
+    #[test]
+    fn a_document_cut_short_is_an_error_at_every_length() {
+        let json = br#"{"results":[{"statement_id":0,"series":[{"name":"cpu","tags":{"host":"a"},"columns":["time","value","text"],"values":[[1,1.5,"x"],[2,-3,null]],"partial":true}]}]}"#;
+        let whole = packed(json);
+        let (result, rows, open) = decode(Format::MessagePack, &whole);
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].value, Some(-3.0));
+        assert_eq!(open.as_deref(), Some("cpu"));
+        for len in 0..whole.len() {
+            let cut = &whole[..len];
+            assert_eq!(Splitter::default().next_end(cut).unwrap(), None, "{len}");
+            let (result, rows, _) = decode(Format::MessagePack, cut);
+            assert!(result.is_err(), "{len} bytes decoded");
+            assert!(rows.is_empty());
+        }
+    }
+
+    #[test]
+    fn errors_in_the_document_are_typed() {
+        let top = packed(br#"{"error":"error parsing query: found EOF"}"#);
+        assert!(matches!(
+            decode(Format::MessagePack, &top).0,
+            Err(Error::QueryFailed { status: 200, ref message }) if message == "error parsing query: found EOF"
+        ));
+        // The server writes a failed statement as `{"error": ...}` alone:
+        // its index is its place in the list.
+        let statement =
+            packed(br#"{"results":[{"statement_id":0},{"error":"database not found: x"}]}"#);
+        assert!(matches!(
+            decode(Format::MessagePack, &statement).0,
+            Err(Error::Statement { statement: 1, ref message }) if message == "database not found: x"
+        ));
+        // The unused marker, binary data and trailing bytes.
+        for bad in [&[0xc1][..], &[0xc4, 1, 0], &[0x80, 0x00]] {
+            assert!(matches!(
+                decode(Format::MessagePack, bad).0,
+                Err(Error::Decode(DecodeError::Malformed(_)))
+            ));
+        }
+        // Lengths far beyond the document are refused, not allocated.
+        let huge = [
+            0x81, 0xa7, b'r', b'e', b's', b'u', b'l', b't', b's', 0xdd, 0xff, 0xff, 0xff, 0xff,
+        ];
+        assert!(decode(Format::MessagePack, &huge).0.is_err());
+        assert_eq!(Splitter::default().next_end(&huge).unwrap(), None);
+    }
+
+    #[test]
+    fn error_bodies_give_their_message() {
+        let body = packed(br#"{"error":"error parsing query: found EOF"}"#);
+        assert_eq!(
+            error_message(&body).as_deref(),
+            Some("error parsing query: found EOF")
+        );
+        assert_eq!(error_message(&packed(br#"{"results":[]}"#)), None);
+        assert_eq!(error_message(b"<html>"), None);
+    }
+
+    #[test]
+    fn times_without_epoch_are_nanoseconds() {
+        let seconds: i64 = 1_704_067_200;
+        let nanos: u32 = 123_456_789;
+        let expected = Cell::Int(seconds * 1_000_000_000 + i64::from(nanos));
+        let mut own = vec![0xc7, 12, 5];
+        own.extend_from_slice(&seconds.to_be_bytes());
+        own.extend_from_slice(&nanos.to_be_bytes());
+        let mut standard = vec![0xc7, 12, 0xff];
+        standard.extend_from_slice(&nanos.to_be_bytes());
+        standard.extend_from_slice(&seconds.to_be_bytes());
+        for bytes in [own, standard] {
+            let mut reader = Reader {
+                bytes: &bytes,
+                pos: 0,
+            };
+            assert_eq!(reader.cell().unwrap(), expected);
+            assert_eq!(reader.pos, bytes.len());
+        }
+    }
+
+    #[test]
+    fn mutated_documents_never_panic() {
+        let seeds: Vec<Vec<u8>> = corpus_json_documents()
+            .iter()
+            .filter(|d| d.len() < 5_000)
+            .map(|d| packed(d))
+            .collect();
+        let mut random = Random(0x5851_F42D_4C95_7F2D);
+        let mut decoded = 0;
+        for _ in 0..50_000 {
+            let mut doc = random.pick(&seeds).clone();
+            for _ in 0..random.below(3) + 1 {
+                if doc.is_empty() {
+                    break;
+                }
+                let at = random.below(doc.len());
+                let byte = random.next() as u8;
+                match random.below(3) {
+                    0 => doc[at] = byte,
+                    1 => {
+                        doc.remove(at);
+                    }
+                    _ => doc.insert(at, byte),
+                }
+            }
+            let _ = Splitter::default().next_end(&doc);
+            let (result, rows, _) = decode(Format::MessagePack, &doc);
+            if result.is_ok() {
+                decoded += 1;
+            } else {
+                assert!(rows.is_empty(), "rows kept from a failed document");
+            }
+        }
+        assert!(decoded > 1_000, "only {decoded} mutated documents decoded");
     }
 }

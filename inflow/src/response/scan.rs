@@ -549,47 +549,9 @@ fn hex4(bytes: &[u8], pos: usize) -> Scan<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::response::testing::{Random, Row};
     use crate::response::TypedDecoder;
-    use chrono::{DateTime, Utc};
     use serde::Deserialize;
-
-    /// Every column of the fixture and of most corpus bodies, all optional
-    /// but the time, so that many documents decode.
-    #[derive(crate::Measurement, Debug, PartialEq)]
-    #[influx(measurement = "cpu")]
-    struct Row {
-        #[influx(time)]
-        time: DateTime<Utc>,
-        #[influx(tag)]
-        host: Option<String>,
-        #[influx(tag)]
-        region: Option<String>,
-        usage: Option<f64>,
-        count: Option<i64>,
-        ok: Option<bool>,
-        value: Option<f64>,
-        text: Option<String>,
-    }
-
-    /// A tiny xorshift, so the cases are the same on every run.
-    struct Random(u64);
-
-    impl Random {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-
-        fn pick<'t, T>(&mut self, items: &'t [T]) -> &'t T {
-            &items[self.below(items.len())]
-        }
-    }
 
     /// Runs the scanner and the serde path over `doc`; when the scanner
     /// succeeds, the serde path must succeed with the same rows and the
