@@ -11,6 +11,9 @@
 //! curl -sS -G "$URL/query" --data-urlencode db=fixture \
 //!      --data-urlencode 'q=SELECT * FROM cpu' --data-urlencode epoch=ns
 //! ```
+//!
+//! The same query with `Accept: application/x-msgpack` is saved beside it,
+//! with the extension `msgpack`.
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -47,33 +50,46 @@ async fn main() -> Result<(), Box<dyn Error>> {
         return Err(format!("the server holds {stored} points, expected {ROWS}").into());
     }
 
-    let output = Command::new("curl")
-        .args(["-sS", "--fail", "-G", &format!("{}/query", server.url())])
-        .args(["--data-urlencode", &format!("db={db}")])
-        .args(["--data-urlencode", "q=SELECT * FROM cpu"])
-        .args(["--data-urlencode", "epoch=ns"])
-        .output()?;
-    if !output.status.success() {
-        return Err(format!("curl failed: {}", String::from_utf8_lossy(&output.stderr)).into());
-    }
-    let body = output.stdout;
+    for (accept, path) in [
+        ("application/json", path.clone()),
+        ("application/x-msgpack", path.with_extension("msgpack")),
+    ] {
+        let output = Command::new("curl")
+            .args(["-sS", "--fail", "-H", &format!("Accept: {accept}")])
+            .args(["-G", &format!("{}/query", server.url())])
+            .args(["--data-urlencode", &format!("db={db}")])
+            .args(["--data-urlencode", "q=SELECT * FROM cpu"])
+            .args(["--data-urlencode", "epoch=ns"])
+            .output()?;
+        if !output.status.success() {
+            return Err(format!("curl failed: {}", String::from_utf8_lossy(&output.stderr)).into());
+        }
+        let body = output.stdout;
 
-    // The body must decode back into exactly the points written.
-    let decoded = inflow::response::decode_rows::<Cpu>(&body)?;
-    if decoded != points {
-        return Err("the captured body does not decode into the points written".into());
-    }
-    let partial = String::from_utf8_lossy(&body).contains("\"partial\"");
+        // The body must decode back into exactly the points written.
+        let format = if accept.contains("msgpack") {
+            inflow::response::Format::MessagePack
+        } else {
+            inflow::response::Format::Json
+        };
+        let decoded = inflow::response::decode_rows_in::<Cpu>(format, &body)?;
+        if decoded != points {
+            return Err(format!(
+                "the captured {accept} body does not decode into the points written"
+            )
+            .into());
+        }
 
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, &body)?;
+        println!(
+            "wrote {} ({accept}, {} bytes, {} rows)",
+            path.display(),
+            body.len(),
+            decoded.len()
+        );
     }
-    std::fs::write(&path, &body)?;
-    println!(
-        "wrote {} ({} bytes, {} rows, `partial` key present: {partial})",
-        path.display(),
-        body.len(),
-        decoded.len()
-    );
     Ok(())
 }

@@ -3,6 +3,8 @@
 //! `Vec<Cpu>`:
 //!
 //! - inflow: `inflow::response::decode_rows::<Cpu>(body)`;
+//! - inflow_msgpack: the same rows captured as MessagePack (the format
+//!   inflow asks InfluxDB for), `decode_rows_in(Format::MessagePack, ..)`;
 //! - the `influxdb` crate 0.8: `serde_json::from_slice::<DatabaseQueryResult>`
 //!   then `.deserialize_next::<Cpu>()`, the two steps its `json_query` and
 //!   its callers take (`json_query` also parses the whole body once more
@@ -34,6 +36,12 @@ const FIXTURE: &str = concat!(
 );
 
 const INFLOW: &str = "inflow";
+const INFLOW_MSGPACK: &str = "inflow_msgpack";
+
+const FIXTURE_MSGPACK: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/cpu_10000_epoch_ns.msgpack"
+);
 const INFLUXDB: &str = "influxdb_0_8";
 const VALUE: &str = "serde_json_value";
 const TYPED: &str = "serde_json_typed";
@@ -43,6 +51,11 @@ static SAMPLES: Mutex<Vec<(&'static str, Duration, u64)>> = Mutex::new(Vec::new(
 
 fn decode_inflow(body: &[u8]) -> Vec<Cpu> {
     inflow::response::decode_rows::<Cpu>(body).expect("inflow decodes the fixture")
+}
+
+fn decode_inflow_msgpack(body: &[u8]) -> Vec<Cpu> {
+    inflow::response::decode_rows_in::<Cpu>(inflow::response::Format::MessagePack, body)
+        .expect("inflow decodes the MessagePack fixture")
 }
 
 fn decode_influxdb(body: &[u8]) -> Result<Vec<Cpu>, String> {
@@ -143,6 +156,14 @@ fn main() {
     };
     let rows = decode_inflow(&body);
     let n = rows.len();
+    let packed = std::fs::read(FIXTURE_MSGPACK).unwrap_or_else(|e| {
+        eprintln!("cannot read {FIXTURE_MSGPACK}: {e}");
+        std::process::exit(1);
+    });
+    assert!(
+        decode_inflow_msgpack(&packed) == rows,
+        "the MessagePack fixture decodes into the same rows"
+    );
     let influxdb = decode_influxdb(&body);
     match &influxdb {
         Ok(theirs) if *theirs == rows => {}
@@ -166,6 +187,13 @@ fn main() {
     group.throughput(Throughput::Elements(n as u64));
     group.bench_function(INFLOW, |b| {
         b.iter_custom(|iters| timed(INFLOW, iters, || decode_inflow(black_box(&body))))
+    });
+    group.bench_function(INFLOW_MSGPACK, |b| {
+        b.iter_custom(|iters| {
+            timed(INFLOW_MSGPACK, iters, || {
+                decode_inflow_msgpack(black_box(&packed))
+            })
+        })
     });
     if influxdb.is_ok() {
         group.bench_function(INFLUXDB, |b| {
@@ -200,19 +228,22 @@ fn main() {
 
     println!();
     println!(
-        "== decode summary: {n} rows, {} bytes of JSON ==",
-        body.len()
+        "== decode summary: {n} rows, {} bytes of JSON, {} of MessagePack ==",
+        body.len(),
+        packed.len()
     );
     println!(
         "{:<18} {:>12} {:>14} {:>10}",
         "contender", "µs/decode", "rows/s", "ns/row"
     );
     let inflow = per_decode(INFLOW);
+    let inflow_msgpack = per_decode(INFLOW_MSGPACK);
     let theirs = per_decode(INFLUXDB);
     let value = per_decode(VALUE);
     let typed = per_decode(TYPED);
     for (name, d) in [
         (INFLOW, inflow),
+        (INFLOW_MSGPACK, inflow_msgpack),
         (INFLUXDB, theirs),
         (VALUE, value),
         (TYPED, typed),

@@ -16,7 +16,7 @@ use crate::client::Client;
 use crate::error::{DecodeError, Error, Result};
 use crate::line_protocol::Precision;
 use crate::response::{
-    decode_results, decode_rows_in, Format, FromRow, QueryResults, StreamDecoder,
+    decode_results, decode_rows_in, Format, Framer, FromRow, QueryResults, StreamDecoder,
 };
 use crate::transport::{Endpoint, Request};
 
@@ -345,10 +345,10 @@ impl<'c, T: FromRow + 'static> TypedQuery<'c, T> {
     }
 }
 
-/// Response frames read ahead of the decoder (each at most a few KiB).
-const READ_AHEAD_FRAMES: usize = 256;
+/// Runs of whole documents read ahead of the decoder.
+const READ_AHEAD: usize = 8;
 
-type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
+type ByteStream = Pin<Box<dyn Stream<Item = Result<bytes::Bytes>> + Send>>;
 
 /// Rows of `T` decoded from a chunked response, one chunk at a time.
 pub struct RowStream<T> {
@@ -373,16 +373,35 @@ impl<T: FromRow + 'static> RowStream<T> {
     fn new(response: reqwest::Response) -> Self {
         let format = response_format(&response);
         // A task of its own keeps reading the socket while rows are decoded
-        // and consumed, so the server is never held up by the decoder; the
-        // bounded channel keeps memory flat when the consumer is slower.
-        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD_FRAMES);
+        // and consumed, so the server is never held up by the decoder, and
+        // hands over whole documents, so the decoder is not woken for every
+        // network read; the bounded channel keeps memory flat when the
+        // consumer is slower.
+        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
         tokio::spawn(async move {
             let mut body = response.bytes_stream();
+            let mut framer = Framer::new(format);
             while let Some(frame) = body.next().await {
-                let failed = frame.is_err();
-                if tx.send(frame).await.is_err() || failed {
-                    break;
+                let documents = match frame {
+                    Ok(frame) => framer.push(&frame),
+                    Err(e) => Err(Error::transport(e)),
+                };
+                match documents {
+                    Ok(None) => continue,
+                    Ok(Some(documents)) => {
+                        if tx.send(Ok(documents)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
                 }
+            }
+            let rest = framer.finish();
+            if !rest.is_empty() {
+                let _ = tx.send(Ok(rest)).await;
             }
         });
         RowStream {
@@ -420,8 +439,10 @@ impl<T: FromRow + Unpin + 'static> Stream for RowStream<T> {
             }
             let outcome = match this.bytes.as_mut().poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(chunk))) => this.decoder.push(&chunk, &mut this.batch),
-                Poll::Ready(Some(Err(e))) => Err(Error::transport(e)),
+                Poll::Ready(Some(Ok(documents))) => {
+                    this.decoder.push_documents(&documents, &mut this.batch)
+                }
+                Poll::Ready(Some(Err(e))) => Err(e),
                 Poll::Ready(None) => {
                     this.done = true;
                     this.decoder.finish(&mut this.batch)

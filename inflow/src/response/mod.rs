@@ -219,6 +219,19 @@ impl<T: FromRow> TypedDecoder<T> {
         result
     }
 
+    /// Decodes the MessagePack document at the start of `bytes`, as
+    /// [`document`](Self::document); returns where it ends.
+    fn first_msgpack_document(&mut self, bytes: &[u8], out: &mut Vec<T>) -> Result<usize, Error> {
+        let rows_before = out.len();
+        let open_before = self.open_series.clone();
+        let result = msgpack::first_document(bytes, out, &mut self.open_series);
+        if result.is_err() {
+            out.truncate(rows_before);
+            self.open_series = open_before;
+        }
+        result
+    }
+
     fn document_inner(&mut self, doc: &[u8], out: &mut Vec<T>) -> Result<(), Error> {
         let rows_before = out.len();
         match scan::document(doc, out) {
@@ -267,20 +280,13 @@ pub fn decode_rows_in<T: FromRow>(format: Format, body: &[u8]) -> Result<Vec<T>,
     let mut out = Vec::new();
     let mut decoder = TypedDecoder::<T>::new();
     if format == Format::MessagePack {
-        // As with JSON, a whole body may end in a series marked partial:
+        // Documents one after another, each decoded where it starts. As
+        // with JSON, a whole body may end in a series marked partial:
         // InfluxDB marks long series so even when it does not chunk.
-        let mut splitter = msgpack::Splitter::default();
         let mut start = 0;
-        while let Some(end) = splitter.next_end(&body[start..])? {
-            decoder.document_in(format, &body[start..start + end], &mut out)?;
-            start += end;
-            splitter.consumed(end);
-        }
-        if start != body.len() {
-            return Err(DecodeError::Malformed(
-                "MessagePack response: it ends in the middle of a document".into(),
-            )
-            .into());
+        while start < body.len() {
+            let mut open = None;
+            start += msgpack::first_document(&body[start..], &mut out, &mut open)?;
         }
         return Ok(out);
     }
@@ -292,6 +298,62 @@ pub fn decode_rows_in<T: FromRow>(format: Format, body: &[u8]) -> Result<Vec<T>,
     }
     for_each_document(body, |doc| decoder.document(doc, &mut out))?;
     Ok(out)
+}
+
+/// Gathers a response's frames into runs of whole documents, so that the
+/// decoder is woken once a document rather than once a network read: a
+/// server that writes MessagePack in small pieces sends thousands of them.
+#[derive(Debug)]
+pub(crate) struct Framer {
+    format: Format,
+    pending: bytes::BytesMut,
+    /// How far `pending` has been searched for a newline (JSON).
+    scanned: usize,
+    /// Where MessagePack documents end.
+    splitter: msgpack::Splitter,
+}
+
+impl Framer {
+    pub(crate) fn new(format: Format) -> Self {
+        Framer {
+            format,
+            pending: bytes::BytesMut::new(),
+            scanned: 0,
+            splitter: msgpack::Splitter::default(),
+        }
+    }
+
+    /// Adds a frame; returns the whole documents now complete, if any: for
+    /// JSON, everything up to the last newline.
+    pub(crate) fn push(&mut self, frame: &[u8]) -> Result<Option<bytes::Bytes>, Error> {
+        self.pending.extend_from_slice(frame);
+        let end = match self.format {
+            Format::Json => {
+                // Earlier bytes hold no newline: each push cuts at the last.
+                let from = self.scanned;
+                self.scanned = self.pending.len();
+                memchr::memrchr(b'\n', &self.pending[from..]).map_or(0, |i| from + i + 1)
+            }
+            Format::MessagePack => {
+                let mut end = 0;
+                while let Some(found) = self.splitter.next_end(&self.pending[end..])? {
+                    end += found;
+                    self.splitter.consumed(found);
+                }
+                end
+            }
+        };
+        if end == 0 {
+            return Ok(None);
+        }
+        self.scanned -= end.min(self.scanned);
+        Ok(Some(self.pending.split_to(end).freeze()))
+    }
+
+    /// What is left at the end of the stream (an unfinished document).
+    pub(crate) fn finish(self) -> bytes::Bytes {
+        self.pending.freeze()
+    }
 }
 
 /// Decodes a chunked response as its bytes arrive.
@@ -329,6 +391,20 @@ impl<T: FromRow> StreamDecoder<T> {
             Format::Json => self.push_json(out),
             Format::MessagePack => self.push_msgpack(out),
         }
+    }
+
+    /// Adds bytes that hold whole documents only (from a [`Framer`]), or
+    /// the stream's last bytes: MessagePack is decoded where it lies, with
+    /// no copy and no second walk to find where documents end.
+    pub(crate) fn push_documents(&mut self, bytes: &[u8], out: &mut Vec<T>) -> Result<(), Error> {
+        if self.format == Format::Json || !self.buffer.is_empty() {
+            return self.push(bytes, out);
+        }
+        let mut start = 0;
+        while start < bytes.len() {
+            start += self.decoder.first_msgpack_document(&bytes[start..], out)?;
+        }
+        Ok(())
     }
 
     fn push_msgpack(&mut self, out: &mut Vec<T>) -> Result<(), Error> {
@@ -1027,6 +1103,72 @@ mod tests {
         #[influx(tag)]
         host: Option<String>,
         v: f64,
+    }
+
+    /// Runs `body` through a framer in pieces of `piece` bytes, then the
+    /// runs it hands over through a decoder, as a `RowStream` does.
+    fn framed(format: Format, body: &[u8], piece: usize) -> (Vec<Cpu>, Result<(), Error>) {
+        let mut framer = Framer::new(format);
+        let mut runs = Vec::new();
+        for chunk in body.chunks(piece) {
+            if let Some(run) = framer.push(chunk).unwrap() {
+                runs.push(run);
+            }
+        }
+        let rest = framer.finish();
+        let whole: Vec<u8> = runs
+            .iter()
+            .flat_map(|r| r.iter().copied())
+            .chain(rest.iter().copied())
+            .collect();
+        assert_eq!(whole, body, "the framer hands over every byte, in order");
+        let mut decoder = StreamDecoder::<Cpu>::new(format);
+        let mut out = Vec::new();
+        for run in runs.iter().chain(std::iter::once(&rest)) {
+            if format == Format::Json {
+                assert!(run.is_empty() || run.ends_with(b"\n") || run == &rest);
+            }
+            if let Err(e) = decoder.push_documents(run, &mut out) {
+                return (out, Err(e));
+            }
+        }
+        let end = decoder.finish(&mut out);
+        (out, end)
+    }
+
+    #[test]
+    fn the_framer_hands_over_whole_documents() {
+        let doc = |t: i64, partial: bool| {
+            format!(
+                r#"{{"results":[{{"statement_id":0,"series":[{{"name":"cpu","tags":{{"host":"a"}},"columns":["time","v"],"values":[[{t},1.5],[{},2]],"partial":{partial}}}]}}]}}"#,
+                t + 1
+            )
+        };
+        let docs = [doc(1, true), doc(3, true), doc(5, false)];
+        let json = docs.join("\n") + "\n";
+        let packed: Vec<u8> = docs
+            .iter()
+            .flat_map(|d| {
+                rmp_serde::to_vec(&serde_json::from_str::<serde_json::Value>(d).unwrap()).unwrap()
+            })
+            .collect();
+        for piece in [1, 3, 10, 64, 1000] {
+            for (format, body) in [
+                (Format::Json, json.as_bytes()),
+                (Format::MessagePack, &packed[..]),
+            ] {
+                let (rows, end) = framed(format, body, piece);
+                assert!(end.is_ok(), "{format:?} in pieces of {piece}: {end:?}");
+                assert_eq!(
+                    rows.iter().map(|r| r.time).collect::<Vec<_>>(),
+                    [1, 2, 3, 4, 5, 6]
+                );
+                // Cut short, the stream is an error after the rows it held.
+                let (rows, end) = framed(format, &body[..body.len() - 7], piece);
+                assert!(end.is_err(), "{format:?} cut short in pieces of {piece}");
+                assert_eq!(rows.len(), 4);
+            }
+        }
     }
 
     fn stream(body: &[u8], piece: usize) -> (Vec<Cpu>, Result<(), Error>) {

@@ -233,7 +233,23 @@ pub(crate) fn document<T: FromRow>(
     out: &mut Vec<T>,
     open_series: &mut Option<String>,
 ) -> Result<(), Error> {
-    let mut reader = Reader { bytes: doc, pos: 0 };
+    let end = first_document(doc, out, open_series)?;
+    if end != doc.len() {
+        return Err(malformed(format!(
+            "{} bytes after the end of the document",
+            doc.len() - end
+        )));
+    }
+    Ok(())
+}
+
+/// Decodes the document at the start of `bytes`; returns where it ends.
+pub(crate) fn first_document<T: FromRow>(
+    bytes: &[u8],
+    out: &mut Vec<T>,
+    open_series: &mut Option<String>,
+) -> Result<usize, Error> {
+    let mut reader = Reader { bytes, pos: 0 };
     let entries = reader.map()?;
     for _ in 0..entries {
         let key = reader.string()?;
@@ -253,13 +269,7 @@ pub(crate) fn document<T: FromRow>(
             _ => reader.skip()?,
         }
     }
-    if reader.pos != doc.len() {
-        return Err(malformed(format!(
-            "{} bytes after the end of the document",
-            doc.len() - reader.pos
-        )));
-    }
-    Ok(())
+    Ok(reader.pos)
 }
 
 fn statement<T: FromRow>(
@@ -473,9 +483,13 @@ impl<'a> Reader<'a> {
             },
             Head::Float(f) => Cell::Float(f),
             Head::Str(n) => {
-                // InfluxDB's JSON replaces bytes that are not UTF-8 with
-                // U+FFFD; MessagePack carries them as they are.
-                Cell::Str(String::from_utf8_lossy(self.payload(n)?))
+                let raw = self.payload(n)?;
+                match std::str::from_utf8(raw) {
+                    Ok(text) => Cell::Str(Cow::Borrowed(text)),
+                    // InfluxDB's JSON replaces bytes that are not UTF-8
+                    // with U+FFFD; MessagePack carries them as they are.
+                    Err(_) => Cell::Str(String::from_utf8_lossy(raw)),
+                }
             }
             // A time, when the query did not ask for `epoch`: seconds then
             // nanoseconds (the server's own extension, 5), or nanoseconds
