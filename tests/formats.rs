@@ -6,7 +6,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures_util::StreamExt;
-use inflow::testkit::InfluxServer;
+use inflow::testkit::{Fault, FaultProxy, InfluxServer};
 use inflow::{Client, Fill, Measurement};
 
 #[derive(Measurement, Debug, Clone, PartialEq)]
@@ -211,4 +211,57 @@ async fn typed_reads_agree_in_both_formats() {
         sizes[0],
         sizes[1]
     );
+}
+
+/// A server that refuses to be asked for MessagePack (as InfluxDB 3's v1
+/// API does, with a 400) is asked again in JSON, and not asked again.
+#[tokio::test]
+async fn a_server_that_refuses_msgpack_is_read_in_json() {
+    let server = InfluxServer::shared().await;
+    let db = "formats_refused";
+    server.create_database(db).await.unwrap();
+    let points: Vec<Reading> = readings().into_iter().take(30).collect();
+    let direct = Client::new(&format!("{}/{db}", server.url())).unwrap();
+    direct.write_all(&points).await.unwrap();
+
+    let refusal = || Fault::Respond {
+        status: 400,
+        retry_after: None,
+        body: r#"{"error":"invalid mime type (application/x-msgpack)"}"#.into(),
+        times: 1,
+    };
+    let proxy = FaultProxy::for_server(server).await.unwrap();
+    let client = Client::new(&format!("{}/{db}", proxy.url())).unwrap();
+    proxy.set_fault(refusal());
+    assert_eq!(client.select::<Reading>().fetch().await.unwrap(), points);
+    assert_eq!(proxy.requests(), 2, "refused, then asked in JSON");
+    assert_eq!(proxy.faults_injected(), 1);
+    // The client remembers: one request for the next read.
+    assert_eq!(client.select::<Reading>().fetch().await.unwrap(), points);
+    assert_eq!(proxy.requests(), 3);
+
+    // A stream, from a fresh client.
+    let client = Client::new(&format!("{}/{db}", proxy.url())).unwrap();
+    proxy.set_fault(refusal());
+    let mut stream = client.select::<Reading>().fetch_stream().await.unwrap();
+    let mut streamed = Vec::new();
+    while let Some(row) = stream.next().await {
+        streamed.push(row.unwrap());
+    }
+    assert_eq!(streamed, points);
+    assert_eq!(proxy.requests(), 5);
+
+    // A query the server refuses in both formats is its error, and does
+    // not stop a fresh client from asking for MessagePack.
+    let client = Client::new(&format!("{}/{db}", proxy.url())).unwrap();
+    let error = client
+        .query_as::<Reading>("SELECT * FROM reading WHERE")
+        .fetch()
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("error parsing query"), "{error}");
+    assert_eq!(proxy.requests(), 7, "asked in MessagePack, then in JSON");
+    proxy.set_fault(refusal());
+    assert_eq!(client.select::<Reading>().fetch().await.unwrap(), points);
+    assert_eq!(proxy.requests(), 9, "still asks for MessagePack first");
 }

@@ -93,6 +93,8 @@ pub(crate) struct Inner {
     pub(crate) consistency: Option<Consistency>,
     pub(crate) unsigned: bool,
     pub(crate) msgpack: bool,
+    /// The server refused to be asked for MessagePack.
+    pub(crate) msgpack_refused: std::sync::atomic::AtomicBool,
 }
 
 /// A handle on one InfluxDB (or several nodes of a cluster). Cheap to
@@ -506,6 +508,7 @@ impl ClientBuilder {
                 consistency: self.consistency,
                 unsigned: self.unsigned,
                 msgpack: self.msgpack,
+                msgpack_refused: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_core::Stream;
@@ -28,14 +29,13 @@ pub const STREAM_CHUNK_SIZE: usize = 10_000;
 /// 1.6 picks JSON when a list also names JSON, whatever its `q`.)
 const ACCEPT_MSGPACK: &str = "application/x-msgpack";
 
-/// The format of a response's body, from its `Content-Type`.
-fn response_format(response: &reqwest::Response) -> Format {
-    Format::from_content_type(
-        response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok()),
-    )
+/// A response's `Content-Type`.
+fn content_type(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// A query, its parameters and where it runs.
@@ -127,17 +127,45 @@ impl QuerySpec {
     }
 
     pub(crate) async fn rows<T: FromRow>(&self, client: &Client) -> Result<Vec<T>> {
-        let response = self.send(client, false, true).await?;
-        let format = response_format(&response);
+        let response = self.send_typed(client, false).await?;
+        let content_type = content_type(&response);
         let body = response.bytes().await.map_err(Error::transport)?;
-        decode_rows_in(format, &body)
+        decode_rows_in(
+            Format::sniff(content_type.as_deref(), body.first().copied()),
+            &body,
+        )
+    }
+
+    /// Sends a query whose rows are decoded into a type: asking for
+    /// MessagePack unless the client says not to, or the server refused it.
+    async fn send_typed(&self, client: &Client, chunked: bool) -> Result<reqwest::Response> {
+        let refused = &client.inner.msgpack_refused;
+        if !client.inner.msgpack || refused.load(Ordering::Relaxed) {
+            return self.send(client, chunked, false).await;
+        }
+        match self.send(client, chunked, true).await {
+            // A server without MessagePack may refuse to be asked for it
+            // (InfluxDB 3's v1 API answers 400, "invalid mime type"): ask
+            // again in JSON, and when that is answered, stop asking this
+            // server. A query the server refuses in JSON as well (a parse
+            // error) fails with the JSON answer, and changes nothing.
+            Err(Error::QueryFailed { status: 400, .. })
+            | Err(Error::UnexpectedStatus {
+                status: 406 | 415, ..
+            }) => {
+                let response = self.send(client, chunked, false).await?;
+                refused.store(true, Ordering::Relaxed);
+                Ok(response)
+            }
+            other => other,
+        }
     }
 
     pub(crate) async fn stream<T: FromRow + 'static>(
         &self,
         client: &Client,
     ) -> Result<RowStream<T>> {
-        let response = self.send(client, true, true).await?;
+        let response = self.send_typed(client, true).await?;
         Ok(RowStream::new(response))
     }
 }
@@ -348,7 +376,8 @@ impl<'c, T: FromRow + 'static> TypedQuery<'c, T> {
 /// Runs of whole documents read ahead of the decoder.
 const READ_AHEAD: usize = 8;
 
-type ByteStream = Pin<Box<dyn Stream<Item = Result<bytes::Bytes>> + Send>>;
+/// Runs of whole documents, each with the format of the stream.
+type ByteStream = Pin<Box<dyn Stream<Item = Result<(Format, bytes::Bytes)>> + Send>>;
 
 /// Rows of `T` decoded from a chunked response, one chunk at a time.
 pub struct RowStream<T> {
@@ -371,7 +400,7 @@ impl<T> std::fmt::Debug for RowStream<T> {
 
 impl<T: FromRow + 'static> RowStream<T> {
     fn new(response: reqwest::Response) -> Self {
-        let format = response_format(&response);
+        let content_type = content_type(&response);
         // A task of its own keeps reading the socket while rows are decoded
         // and consumed, so the server is never held up by the decoder, and
         // hands over whole documents, so the decoder is not woken for every
@@ -380,16 +409,26 @@ impl<T: FromRow + 'static> RowStream<T> {
         let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
         tokio::spawn(async move {
             let mut body = response.bytes_stream();
-            let mut framer = Framer::new(format);
+            let mut framer: Option<Framer> = None;
             while let Some(frame) = body.next().await {
-                let documents = match frame {
-                    Ok(frame) => framer.push(&frame),
-                    Err(e) => Err(Error::transport(e)),
+                let frame = match frame {
+                    Ok(frame) if frame.is_empty() => continue,
+                    Ok(frame) => frame,
+                    Err(e) => {
+                        let _ = tx.send(Err(Error::transport(e))).await;
+                        return;
+                    }
                 };
-                match documents {
-                    Ok(None) => continue,
+                let framer = framer.get_or_insert_with(|| {
+                    Framer::new(Format::sniff(
+                        content_type.as_deref(),
+                        frame.first().copied(),
+                    ))
+                });
+                match framer.push(&frame) {
+                    Ok(None) => {}
                     Ok(Some(documents)) => {
-                        if tx.send(Ok(documents)).await.is_err() {
+                        if tx.send(Ok((framer.format(), documents))).await.is_err() {
                             return;
                         }
                     }
@@ -399,16 +438,19 @@ impl<T: FromRow + 'static> RowStream<T> {
                     }
                 }
             }
-            let rest = framer.finish();
-            if !rest.is_empty() {
-                let _ = tx.send(Ok(rest)).await;
+            if let Some(framer) = framer {
+                let format = framer.format();
+                let rest = framer.finish();
+                if !rest.is_empty() {
+                    let _ = tx.send(Ok((format, rest))).await;
+                }
             }
         });
         RowStream {
             bytes: Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
                 rx.recv().await.map(|frame| (frame, rx))
             })),
-            decoder: StreamDecoder::new(format),
+            decoder: StreamDecoder::new(Format::Json),
             ready: VecDeque::new(),
             batch: Vec::new(),
             error: None,
@@ -439,7 +481,8 @@ impl<T: FromRow + Unpin + 'static> Stream for RowStream<T> {
             }
             let outcome = match this.bytes.as_mut().poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(documents))) => {
+                Poll::Ready(Some(Ok((format, documents)))) => {
+                    this.decoder.set_format(format);
                     this.decoder.push_documents(&documents, &mut this.batch)
                 }
                 Poll::Ready(Some(Err(e))) => Err(e),

@@ -69,6 +69,18 @@ impl Format {
             _ => Format::Json,
         }
     }
+
+    /// The format of a body, from its first byte where that tells (a JSON
+    /// document opens with `{`, a MessagePack one with a map marker), and
+    /// from its `Content-Type` otherwise: some servers have sent one format
+    /// labelled as the other.
+    pub fn sniff(content_type: Option<&str>, first_byte: Option<u8>) -> Format {
+        match first_byte {
+            Some(0x80..=0x8f | 0xde | 0xdf) => Format::MessagePack,
+            Some(b'{' | b'[' | b' ' | b'\t' | b'\r' | b'\n') => Format::Json,
+            _ => Format::from_content_type(content_type),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -350,6 +362,11 @@ impl Framer {
         Ok(Some(self.pending.split_to(end).freeze()))
     }
 
+    /// The format it frames.
+    pub(crate) fn format(&self) -> Format {
+        self.format
+    }
+
     /// What is left at the end of the stream (an unfinished document).
     pub(crate) fn finish(self) -> bytes::Bytes {
         self.pending.freeze()
@@ -391,6 +408,12 @@ impl<T: FromRow> StreamDecoder<T> {
             Format::Json => self.push_json(out),
             Format::MessagePack => self.push_msgpack(out),
         }
+    }
+
+    /// Decodes `format` from now on; a stream learns its format from its
+    /// first bytes.
+    pub(crate) fn set_format(&mut self, format: Format) {
+        self.format = format;
     }
 
     /// Adds bytes that hold whole documents only (from a [`Framer`]), or
@@ -1134,6 +1157,22 @@ mod tests {
         }
         let end = decoder.finish(&mut out);
         (out, end)
+    }
+
+    #[test]
+    fn a_body_tells_its_format_before_its_label() {
+        let json = Some("application/json");
+        let packed = Some("application/x-msgpack");
+        assert_eq!(Format::sniff(json, Some(0x81)), Format::MessagePack);
+        assert_eq!(Format::sniff(packed, Some(b'{')), Format::Json);
+        assert_eq!(Format::sniff(packed, Some(b'\n')), Format::Json);
+        assert_eq!(Format::sniff(packed, None), Format::MessagePack);
+        assert_eq!(Format::sniff(json, None), Format::Json);
+        assert_eq!(Format::sniff(None, Some(b'<')), Format::Json);
+        assert_eq!(
+            Format::sniff(Some("application/x-msgpack; charset=utf-8"), Some(b'x')),
+            Format::MessagePack
+        );
     }
 
     #[test]
