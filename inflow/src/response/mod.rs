@@ -704,11 +704,31 @@ struct Layout {
 }
 
 impl Layout {
-    fn build<T: FromRow>(&self, cells: impl FnOnce(&mut T::Builder)) -> Result<T, DecodeError> {
+    /// The `GROUP BY` tags of a series' `tags` object that `T` has a slot
+    /// for; tags with no value (null or empty) are left out.
+    fn set_tags<T: FromRow>(&mut self, tags: BTreeMap<Cow<'_, str>, Option<Cow<'_, str>>>) {
+        for (key, value) in tags {
+            let Some(value) = value.filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            if let Some(slot) = <T::Builder as RowBuilder<T>>::slot(&key) {
+                self.tags.push((slot, value.into_owned()));
+            }
+        }
+    }
+
+    /// A row builder holding the series' tags.
+    #[inline]
+    fn row<T: FromRow>(&self) -> T::Builder {
         let mut builder = <T::Builder as RowBuilder<T>>::new();
         for (slot, value) in &self.tags {
             builder.set(*slot, Cell::Str(Cow::Borrowed(value)));
         }
+        builder
+    }
+
+    fn build<T: FromRow>(&self, cells: impl FnOnce(&mut T::Builder)) -> Result<T, DecodeError> {
+        let mut builder = self.row::<T>();
         cells(&mut builder);
         builder.finish()
     }
@@ -736,15 +756,7 @@ impl<'de, T: FromRow> Visitor<'de> for SeriesSeed<'_, '_, T> {
             match &*key {
                 "name" => name = map.next_value()?,
                 "tags" => {
-                    let tags: BTreeMap<Cow<'de, str>, Option<Cow<'de, str>>> = map.next_value()?;
-                    for (key, value) in tags {
-                        let Some(value) = value.filter(|v| !v.is_empty()) else {
-                            continue;
-                        };
-                        if let Some(slot) = <T::Builder as RowBuilder<T>>::slot(&key) {
-                            layout.tags.push((slot, value.into_owned()));
-                        }
-                    }
+                    layout.set_tags::<T>(map.next_value()?);
                 }
                 "columns" => {
                     let columns: Vec<Cow<'de, str>> = map.next_value()?;
@@ -855,10 +867,7 @@ impl<'de, T: FromRow> Visitor<'de> for RowSeed<'_, T> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut builder = <T::Builder as RowBuilder<T>>::new();
-        for (slot, value) in &self.layout.tags {
-            builder.set(*slot, Cell::Str(Cow::Borrowed(value)));
-        }
+        let mut builder = self.layout.row::<T>();
         let mut index = 0;
         loop {
             match self.layout.slots.get(index).copied().flatten() {

@@ -337,14 +337,7 @@ fn series<T: FromRow>(reader: &mut Reader<'_>, out: &mut Vec<T>) -> Result<Optio
                     };
                     tags.insert(key, value);
                 }
-                for (key, value) in tags {
-                    let Some(value) = value.filter(|v| !v.is_empty()) else {
-                        continue;
-                    };
-                    if let Some(slot) = <T::Builder as RowBuilder<T>>::slot(&key) {
-                        layout.tags.push((slot, value.into_owned()));
-                    }
-                }
+                layout.set_tags::<T>(tags);
             }
             "columns" => {
                 let count = reader.array()?;
@@ -401,10 +394,7 @@ fn rows<T: FromRow>(
     // than the document could hold.
     out.reserve(count.min(reader.bytes.len() - reader.pos));
     for _ in 0..count {
-        let mut builder = <T::Builder as RowBuilder<T>>::new();
-        for (slot, value) in &layout.tags {
-            builder.set(*slot, Cell::Str(Cow::Borrowed(value)));
-        }
+        let mut builder = layout.row::<T>();
         let cells = reader.array()?;
         for index in 0..cells {
             match layout.slots.get(index).copied().flatten() {

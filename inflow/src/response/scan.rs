@@ -78,14 +78,7 @@ fn series<T: FromRow>(s: &mut Scanner<'_>, out: &mut Vec<T>) -> Scan<Option<Stri
                     tags.insert(key, value);
                     Ok(())
                 })?;
-                for (key, value) in tags {
-                    let Some(value) = value.filter(|v| !v.is_empty()) else {
-                        continue;
-                    };
-                    if let Some(slot) = <T::Builder as RowBuilder<T>>::slot(&key) {
-                        layout.tags.push((slot, value.into_owned()));
-                    }
-                }
+                layout.set_tags::<T>(tags);
             }
             "columns" => {
                 layout.slots.clear();
@@ -111,10 +104,7 @@ fn series<T: FromRow>(s: &mut Scanner<'_>, out: &mut Vec<T>) -> Scan<Option<Stri
 
 fn rows<T: FromRow>(s: &mut Scanner<'_>, layout: &Layout, out: &mut Vec<T>) -> Scan<()> {
     s.array(|s| {
-        let mut builder = <T::Builder as RowBuilder<T>>::new();
-        for (slot, value) in &layout.tags {
-            builder.set(*slot, Cell::Str(Cow::Borrowed(value)));
-        }
+        let mut builder = layout.row::<T>();
         let mut index = 0;
         s.array(|s| {
             match layout.slots.get(index).copied().flatten() {
