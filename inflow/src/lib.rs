@@ -40,7 +40,10 @@
 //!   3.x for compatibility), one or several nodes, retries and failover.
 //! - [`Session`]: a unit of work over a typed batch: add, commit,
 //!   rollback, savepoints, autocommit; nothing is lost when a commit fails.
-//! - [`query`]: the typed `SELECT` builder, raw queries, streaming.
+//! - [`query`]: the typed `SELECT` builder, raw queries, streaming. Typed
+//!   reads ask for MessagePack, which InfluxDB 1.x produces for less CPU
+//!   than JSON, and read JSON from servers that answer in it
+//!   ([`ClientBuilder::msgpack`]).
 //! - [`Error`]: one error type; [`Error::is_retryable`] says whether trying
 //!   again may help.
 //! - `testkit` (feature): a throwaway real `influxd` for tests.

@@ -602,7 +602,8 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
     }
 
     /// The rows as a stream, read from a chunked response as they arrive:
-    /// memory stays flat however many rows there are.
+    /// memory stays flat however many rows there are. Rows decoded before
+    /// an error come first, then the error.
     pub async fn fetch_stream(self) -> Result<RowStream<T>> {
         self.into_query()?.fetch_stream().await
     }
