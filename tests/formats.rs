@@ -121,6 +121,21 @@ async fn read_all(client: &Client) -> Vec<String> {
         .await;
     out.push(format!("{two:?}"));
 
+    // A stream whose second statement fails: the rows of the first, then
+    // the error, with the failing statement's index.
+    let mut stream = client
+        .query_as::<Reading>(
+            "SELECT * FROM reading WHERE location = 'zwolle' LIMIT 3; SELECT * FROM no_such_database..reading",
+        )
+        .fetch_stream()
+        .await
+        .unwrap();
+    let mut items = Vec::new();
+    while let Some(item) = stream.next().await {
+        items.push(format!("{item:?}"));
+    }
+    out.push(items.join("\n"));
+
     // Errors: a parse error (400), a database that does not exist, and a
     // column of the wrong type.
     let parse = client
@@ -183,13 +198,22 @@ async fn typed_reads_agree_in_both_formats() {
         from_packed[4]
     );
     assert_eq!(from_packed[5].matches("Reading {").count(), 4);
-    assert!(from_packed[6].contains("QueryFailed"), "{}", from_packed[6]);
+    let statements: Vec<&str> = from_packed[6].lines().collect();
+    assert_eq!(statements.len(), 4, "{}", from_packed[6]);
+    assert!(statements[..3].iter().all(|l| l.starts_with("Ok(Reading")));
     assert!(
-        from_packed[7].contains("database not found"),
+        statements[3].contains("Statement { statement: 1,")
+            && statements[3].contains("database not found"),
         "{}",
-        from_packed[7]
+        statements[3]
     );
-    assert!(from_packed[8].contains("label"), "{}", from_packed[8]);
+    assert!(from_packed[7].contains("QueryFailed"), "{}", from_packed[7]);
+    assert!(
+        from_packed[8].contains("database not found"),
+        "{}",
+        from_packed[8]
+    );
+    assert!(from_packed[9].contains("label"), "{}", from_packed[9]);
 
     // The server sent MessagePack to one and JSON to the other: the same
     // SELECT's response is much smaller for the first.
@@ -264,4 +288,68 @@ async fn a_server_that_refuses_msgpack_is_read_in_json() {
     proxy.set_fault(refusal());
     assert_eq!(client.select::<Reading>().fetch().await.unwrap(), points);
     assert_eq!(proxy.requests(), 9, "still asks for MessagePack first");
+}
+
+#[derive(Measurement, Debug, Clone, PartialEq)]
+#[influx(measurement = "raw_bytes")]
+struct RawBytes {
+    #[influx(time)]
+    time: DateTime<Utc>,
+    #[influx(tag)]
+    kind: String,
+    text: String,
+}
+
+/// InfluxDB stores strings that are not UTF-8 as they come. JSON sends each
+/// bad byte as U+FFFD; MessagePack sends the bytes, and inflow replaces
+/// them the same way, so both formats read the same value.
+#[tokio::test]
+async fn bytes_that_are_not_utf8_read_alike_in_both_formats() {
+    let server = InfluxServer::shared().await;
+    let db = "formats_bytes";
+    server.create_database(db).await.unwrap();
+    // A cut-off sequence, a byte never used in UTF-8, an overlong encoding.
+    let mut body = b"raw_bytes,kind=k".to_vec();
+    body.extend_from_slice(&[0xE2, 0x82]);
+    body.extend_from_slice(b" text=\"a");
+    body.extend_from_slice(&[0xE2, 0x82]);
+    body.extend_from_slice(b"b");
+    body.push(0xFF);
+    body.extend_from_slice(b"c");
+    body.extend_from_slice(&[0xC0, 0x80]);
+    body.extend_from_slice(b"\" 1\n");
+    let written = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--data-binary",
+            "@-",
+        ])
+        .arg(format!("{}/write?db={db}", server.url()))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut curl| {
+            use std::io::Write;
+            curl.stdin.take().expect("stdin").write_all(&body)?;
+            curl.wait_with_output()
+        })
+        .expect("curl");
+    assert_eq!(String::from_utf8_lossy(&written.stdout), "204");
+
+    let url = format!("{}/{db}", server.url());
+    let packed = Client::new(&url).unwrap();
+    let json = Client::builder(&url).msgpack(false).build().unwrap();
+    let from_packed = packed.select::<RawBytes>().fetch().await.unwrap();
+    let from_json = json.select::<RawBytes>().fetch().await.unwrap();
+    assert_eq!(from_packed, from_json);
+    assert_eq!(from_packed.len(), 1);
+    assert_eq!(
+        from_packed[0].text,
+        "a\u{FFFD}\u{FFFD}b\u{FFFD}c\u{FFFD}\u{FFFD}"
+    );
+    assert_eq!(from_packed[0].kind, "k\u{FFFD}\u{FFFD}");
 }

@@ -140,7 +140,10 @@ impl QuerySpec {
     /// MessagePack unless the client says not to, or the server refused it.
     async fn send_typed(&self, client: &Client, chunked: bool) -> Result<reqwest::Response> {
         let refused = &client.inner.msgpack_refused;
-        if !client.inner.msgpack || refused.load(Ordering::Relaxed) {
+        // A statement that changes things is sent once, in JSON: the
+        // fallback below must never run it twice. The flag is the client's,
+        // for all its nodes: one node that refuses makes every read JSON.
+        if !client.inner.msgpack || refused.load(Ordering::Relaxed) || is_mutating(&self.text) {
             return self.send(client, chunked, false).await;
         }
         match self.send(client, chunked, true).await {
@@ -381,6 +384,9 @@ type ByteStream = Pin<Box<dyn Stream<Item = Result<(Format, bytes::Bytes)>> + Se
 
 /// Rows of `T` decoded from a chunked response, one chunk at a time.
 pub struct RowStream<T> {
+    /// The task reading the response; stopped when the stream is dropped,
+    /// which closes the connection and ends the query on the server.
+    reader: tokio::task::AbortHandle,
     bytes: ByteStream,
     decoder: StreamDecoder<T>,
     ready: VecDeque<T>,
@@ -407,7 +413,7 @@ impl<T: FromRow + 'static> RowStream<T> {
         // network read; the bounded channel keeps memory flat when the
         // consumer is slower.
         let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
-        tokio::spawn(async move {
+        let reader = tokio::spawn(async move {
             let mut body = response.bytes_stream();
             let mut framer: Option<Framer> = None;
             while let Some(frame) = body.next().await {
@@ -425,17 +431,15 @@ impl<T: FromRow + 'static> RowStream<T> {
                         frame.first().copied(),
                     ))
                 });
-                match framer.push(&frame) {
-                    Ok(None) => {}
-                    Ok(Some(documents)) => {
-                        if tx.send(Ok((framer.format(), documents))).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e)).await;
+                let framed = framer.push(&frame);
+                if let Some(documents) = framed.documents {
+                    if tx.send(Ok((framer.format(), documents))).await.is_err() {
                         return;
                     }
+                }
+                if let Some(e) = framed.error {
+                    let _ = tx.send(Err(e)).await;
+                    return;
                 }
             }
             if let Some(framer) = framer {
@@ -447,6 +451,7 @@ impl<T: FromRow + 'static> RowStream<T> {
             }
         });
         RowStream {
+            reader: reader.abort_handle(),
             bytes: Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
                 rx.recv().await.map(|frame| (frame, rx))
             })),
@@ -456,6 +461,12 @@ impl<T: FromRow + 'static> RowStream<T> {
             error: None,
             done: false,
         }
+    }
+}
+
+impl<T> Drop for RowStream<T> {
+    fn drop(&mut self) {
+        self.reader.abort();
     }
 }
 

@@ -113,7 +113,10 @@ impl<'de> Visitor<'de> for CellVisitor {
 /// A Rust type that a field or time column decodes into.
 ///
 /// Integers the server returns for float fields are accepted, and floats
-/// for integer fields when they are whole numbers in range.
+/// for integer fields when they are whole numbers in range. An
+/// implementation of your own should accept both too: a float field's
+/// whole values arrive as [`Cell::Int`] in JSON (which writes `3.0` as
+/// `3`) and as [`Cell::Float`] in MessagePack.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be decoded from a query result",
     label = "no FromCell for this type",

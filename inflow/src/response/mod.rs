@@ -188,19 +188,19 @@ fn snippet(bytes: &[u8]) -> String {
 // Typed decoding
 // ---------------------------------------------------------------------------
 
-/// Decodes rows of `T` from one JSON document into `out`, keeping track of
-/// errors and of a series left incomplete (`partial`).
+/// Decodes rows of `T` from one document at a time into `out`, keeping
+/// track of errors, of a series left incomplete (`partial`) and, for
+/// MessagePack, of the statement index.
 #[derive(Debug)]
 pub(crate) struct TypedDecoder<T> {
-    /// The name of the last series when it was marked partial.
-    pub(crate) open_series: Option<String>,
+    pub(crate) progress: msgpack::Progress,
     marker: PhantomData<fn() -> T>,
 }
 
 impl<T: FromRow> TypedDecoder<T> {
     pub(crate) fn new() -> Self {
         TypedDecoder {
-            open_series: None,
+            progress: msgpack::Progress::default(),
             marker: PhantomData,
         }
     }
@@ -218,28 +218,33 @@ impl<T: FromRow> TypedDecoder<T> {
         doc: &[u8],
         out: &mut Vec<T>,
     ) -> Result<(), Error> {
-        let rows_before = out.len();
-        let open_before = self.open_series.clone();
-        let result = match format {
-            Format::Json => self.document_inner(doc, out),
-            Format::MessagePack => msgpack::document(doc, out, &mut self.open_series),
-        };
-        if result.is_err() {
-            out.truncate(rows_before);
-            self.open_series = open_before;
-        }
-        result
+        self.keeping_state_on_error(out, |decoder, out| match format {
+            Format::Json => decoder.document_inner(doc, out),
+            Format::MessagePack => msgpack::document(doc, out, &mut decoder.progress),
+        })
     }
 
     /// Decodes the MessagePack document at the start of `bytes`, as
     /// [`document`](Self::document); returns where it ends.
     fn first_msgpack_document(&mut self, bytes: &[u8], out: &mut Vec<T>) -> Result<usize, Error> {
+        self.keeping_state_on_error(out, |decoder, out| {
+            msgpack::first_document(bytes, out, &mut decoder.progress)
+        })
+    }
+
+    /// Runs `decode`; when it fails, takes back the rows it added and
+    /// restores the decoder.
+    fn keeping_state_on_error<R>(
+        &mut self,
+        out: &mut Vec<T>,
+        decode: impl FnOnce(&mut Self, &mut Vec<T>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         let rows_before = out.len();
-        let open_before = self.open_series.clone();
-        let result = msgpack::first_document(bytes, out, &mut self.open_series);
+        let progress_before = self.progress.clone();
+        let result = decode(self, out);
         if result.is_err() {
             out.truncate(rows_before);
-            self.open_series = open_before;
+            self.progress = progress_before;
         }
         result
     }
@@ -249,7 +254,7 @@ impl<T: FromRow> TypedDecoder<T> {
         match scan::document(doc, out) {
             Ok(last_series) => {
                 if let Some(open) = last_series {
-                    self.open_series = open;
+                    self.progress.open_series = open;
                 }
                 return Ok(());
             }
@@ -264,7 +269,7 @@ impl<T: FromRow> TypedDecoder<T> {
         let mut state = State {
             out,
             error: None,
-            open_series: self.open_series.take(),
+            open_series: self.progress.open_series.take(),
         };
         let mut de = serde_json::Deserializer::from_slice(doc);
         let parsed = DocSeed::<T> {
@@ -273,7 +278,7 @@ impl<T: FromRow> TypedDecoder<T> {
         }
         .deserialize(&mut de)
         .and_then(|()| de.end());
-        self.open_series = state.open_series;
+        self.progress.open_series = state.open_series;
         if let Some(error) = state.error {
             return Err(error);
         }
@@ -295,10 +300,10 @@ pub fn decode_rows_in<T: FromRow>(format: Format, body: &[u8]) -> Result<Vec<T>,
         // Documents one after another, each decoded where it starts. As
         // with JSON, a whole body may end in a series marked partial:
         // InfluxDB marks long series so even when it does not chunk.
+        let mut progress = msgpack::Progress::default();
         let mut start = 0;
         while start < body.len() {
-            let mut open = None;
-            start += msgpack::first_document(&body[start..], &mut out, &mut open)?;
+            start += msgpack::first_document(&body[start..], &mut out, &mut progress)?;
         }
         return Ok(out);
     }
@@ -310,6 +315,14 @@ pub fn decode_rows_in<T: FromRow>(format: Format, body: &[u8]) -> Result<Vec<T>,
     }
     for_each_document(body, |doc| decoder.document(doc, &mut out))?;
     Ok(out)
+}
+
+/// What [`Framer::push`] gives: the documents a frame completed, and then
+/// the error that stopped it, if any; the documents come first.
+#[derive(Debug)]
+pub(crate) struct Framed {
+    pub(crate) documents: Option<bytes::Bytes>,
+    pub(crate) error: Option<Error>,
 }
 
 /// Gathers a response's frames into runs of whole documents, so that the
@@ -335,10 +348,12 @@ impl Framer {
         }
     }
 
-    /// Adds a frame; returns the whole documents now complete, if any: for
-    /// JSON, everything up to the last newline.
-    pub(crate) fn push(&mut self, frame: &[u8]) -> Result<Option<bytes::Bytes>, Error> {
+    /// Adds a frame; returns the whole documents now complete, if any (for
+    /// JSON, everything up to the last newline), then the error that
+    /// stopped the search for more, if any.
+    pub(crate) fn push(&mut self, frame: &[u8]) -> Framed {
         self.pending.extend_from_slice(frame);
+        let mut error = None;
         let end = match self.format {
             Format::Json => {
                 // Earlier bytes hold no newline: each push cuts at the last.
@@ -348,18 +363,27 @@ impl Framer {
             }
             Format::MessagePack => {
                 let mut end = 0;
-                while let Some(found) = self.splitter.next_end(&self.pending[end..])? {
-                    end += found;
-                    self.splitter.consumed(found);
+                loop {
+                    match self.splitter.next_end(&self.pending[end..]) {
+                        Ok(Some(found)) => {
+                            end += found;
+                            self.splitter.consumed(found);
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
                 }
                 end
             }
         };
-        if end == 0 {
-            return Ok(None);
-        }
-        self.scanned -= end.min(self.scanned);
-        Ok(Some(self.pending.split_to(end).freeze()))
+        let documents = (end > 0).then(|| {
+            self.scanned -= end.min(self.scanned);
+            self.pending.split_to(end).freeze()
+        });
+        Framed { documents, error }
     }
 
     /// The format it frames.
@@ -506,7 +530,7 @@ impl<T: FromRow> StreamDecoder<T> {
                 DecodeError::Malformed("stream ended in the middle of a document".into()).into(),
             );
         }
-        if let Some(name) = self.decoder.open_series.take() {
+        if let Some(name) = self.decoder.progress.open_series.take() {
             return Err(DecodeError::Truncated(name).into());
         }
         Ok(())
@@ -1143,9 +1167,9 @@ mod tests {
         let mut framer = Framer::new(format);
         let mut runs = Vec::new();
         for chunk in body.chunks(piece) {
-            if let Some(run) = framer.push(chunk).unwrap() {
-                runs.push(run);
-            }
+            let framed = framer.push(chunk);
+            assert!(framed.error.is_none());
+            runs.extend(framed.documents);
         }
         let rest = framer.finish();
         let whole: Vec<u8> = runs
@@ -1166,6 +1190,27 @@ mod tests {
         }
         let end = decoder.finish(&mut out);
         (out, end)
+    }
+
+    #[test]
+    fn the_framer_hands_over_documents_before_an_error() {
+        let doc = br#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[[1,1.5],[2,2.5]]}]}]}"#;
+        let mut packed =
+            rmp_serde::to_vec(&serde_json::from_slice::<serde_json::Value>(doc).unwrap()).unwrap();
+        packed.push(0xc1); // a marker MessagePack never uses
+        let mut framer = Framer::new(Format::MessagePack);
+        let framed = framer.push(&packed);
+        let documents = framed
+            .documents
+            .expect("the whole document before the bad byte");
+        assert!(matches!(
+            framed.error,
+            Some(Error::Decode(DecodeError::Malformed(_)))
+        ));
+        let mut decoder = StreamDecoder::<Cpu>::new(Format::MessagePack);
+        let mut out = Vec::new();
+        decoder.push_documents(&documents, &mut out).unwrap();
+        assert_eq!(out.len(), 2);
     }
 
     #[test]

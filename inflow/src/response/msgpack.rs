@@ -226,14 +226,28 @@ pub(crate) fn error_message(body: &[u8]) -> Option<String> {
     None
 }
 
-/// Decodes one document's rows into `out`. A series marked `partial` sets
-/// `open_series` to its name; a complete one clears it.
+/// Where a stream of documents is: the series left open, and the index of
+/// the next statement.
+///
+/// InfluxDB writes a failed statement in MessagePack as `{"error": ...}`
+/// alone, without its `statement_id`; in a chunked response, where each
+/// document holds one result, its index follows from the results before
+/// it: the same statement when that one was marked partial, the next one
+/// otherwise.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Progress {
+    /// The name of the last series when it was marked partial.
+    pub(crate) open_series: Option<String>,
+    pub(crate) next_statement: usize,
+}
+
+/// Decodes one document's rows into `out`, and moves `progress` on.
 pub(crate) fn document<T: FromRow>(
     doc: &[u8],
     out: &mut Vec<T>,
-    open_series: &mut Option<String>,
+    progress: &mut Progress,
 ) -> Result<(), Error> {
-    let end = first_document(doc, out, open_series)?;
+    let end = first_document(doc, out, progress)?;
     if end != doc.len() {
         return Err(malformed(format!(
             "{} bytes after the end of the document",
@@ -247,7 +261,7 @@ pub(crate) fn document<T: FromRow>(
 pub(crate) fn first_document<T: FromRow>(
     bytes: &[u8],
     out: &mut Vec<T>,
-    open_series: &mut Option<String>,
+    progress: &mut Progress,
 ) -> Result<usize, Error> {
     let mut reader = Reader { bytes, pos: 0 };
     let entries = reader.map()?;
@@ -255,9 +269,8 @@ pub(crate) fn first_document<T: FromRow>(
         let key = reader.string()?;
         match &*key {
             "results" => {
-                let statements = reader.array()?;
-                for index in 0..statements {
-                    statement(&mut reader, index, out, open_series)?;
+                for _ in 0..reader.array()? {
+                    statement(&mut reader, out, progress)?;
                 }
             }
             "error" => {
@@ -274,11 +287,11 @@ pub(crate) fn first_document<T: FromRow>(
 
 fn statement<T: FromRow>(
     reader: &mut Reader<'_>,
-    index: usize,
     out: &mut Vec<T>,
-    open_series: &mut Option<String>,
+    progress: &mut Progress,
 ) -> Result<(), Error> {
-    let mut statement = index;
+    let mut statement = progress.next_statement;
+    let mut partial = false;
     for _ in 0..reader.map()? {
         let key = reader.string()?;
         match &*key {
@@ -292,9 +305,10 @@ fn statement<T: FromRow>(
             }
             "series" => {
                 for _ in 0..reader.array()? {
-                    *open_series = series(reader, out)?;
+                    progress.open_series = series(reader, out)?;
                 }
             }
+            "partial" => partial = reader.cell()? == Cell::Bool(true),
             "error" => {
                 return Err(Error::Statement {
                     statement,
@@ -304,6 +318,7 @@ fn statement<T: FromRow>(
             _ => reader.skip()?,
         }
     }
+    progress.next_statement = if partial { statement } else { statement + 1 };
     Ok(())
 }
 
@@ -390,9 +405,9 @@ fn rows<T: FromRow>(
     out: &mut Vec<T>,
 ) -> Result<(), Error> {
     let count = reader.array()?;
-    // Every row takes at least one byte, so the count cannot reserve more
-    // than the document could hold.
-    out.reserve(count.min(reader.bytes.len() - reader.pos));
+    // A count is only a claim: every row takes at least one byte, and
+    // beyond a modest start the vector grows as rows really arrive.
+    out.reserve(count.min(reader.bytes.len() - reader.pos).min(16_384));
     for _ in 0..count {
         let mut builder = layout.row::<T>();
         let cells = reader.array()?;
@@ -405,6 +420,30 @@ fn rows<T: FromRow>(
         out.push(builder.finish()?);
     }
     Ok(())
+}
+
+/// `raw` with every byte that is not part of a valid UTF-8 sequence
+/// replaced by U+FFFD, one for each byte: what InfluxDB's JSON (Go's
+/// encoder) sends for the same string, where MessagePack carries the bytes
+/// as they are. (`String::from_utf8_lossy` would replace a cut-off sequence
+/// with a single U+FFFD.)
+fn replace_invalid_utf8(mut raw: &[u8]) -> String {
+    let mut out = String::with_capacity(raw.len() + 8);
+    loop {
+        match std::str::from_utf8(raw) {
+            Ok(text) => {
+                out.push_str(text);
+                return out;
+            }
+            Err(e) => {
+                let (valid, rest) = raw.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                let invalid = e.error_len().unwrap_or(rest.len());
+                out.extend(std::iter::repeat_n('\u{FFFD}', invalid));
+                raw = &rest[invalid..];
+            }
+        }
+    }
 }
 
 struct Reader<'a> {
@@ -476,9 +515,7 @@ impl<'a> Reader<'a> {
                 let raw = self.payload(n)?;
                 match std::str::from_utf8(raw) {
                     Ok(text) => Cell::Str(Cow::Borrowed(text)),
-                    // InfluxDB's JSON replaces bytes that are not UTF-8
-                    // with U+FFFD; MessagePack carries them as they are.
-                    Err(_) => Cell::Str(String::from_utf8_lossy(raw)),
+                    Err(_) => Cell::Str(Cow::Owned(replace_invalid_utf8(raw))),
                 }
             }
             // A time, when the query did not ask for `epoch`: seconds then
@@ -539,7 +576,7 @@ mod tests {
         let mut decoder = TypedDecoder::<Row>::new();
         let mut out = Vec::new();
         let result = decoder.document_in(format, doc, &mut out);
-        (result, out, decoder.open_series)
+        (result, out, decoder.progress.open_series)
     }
 
     /// Both formats give the same rows and partial series, or errors of
@@ -713,6 +750,21 @@ mod tests {
         ];
         assert!(decode(Format::MessagePack, &huge).0.is_err());
         assert_eq!(Splitter::default().next_end(&huge).unwrap(), None);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_become_one_replacement_each() {
+        let cases: [(&[u8], &str); 6] = [
+            (b"plain", "plain"),
+            (b"a\xE2\x82b", "a\u{FFFD}\u{FFFD}b"),
+            (b"\xFF", "\u{FFFD}"),
+            (b"\xC0\x80", "\u{FFFD}\u{FFFD}"),
+            (b"\xED\xA0\x80x", "\u{FFFD}\u{FFFD}\u{FFFD}x"),
+            (b"end\xF0\x9F\x98", "end\u{FFFD}\u{FFFD}\u{FFFD}"),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(replace_invalid_utf8(raw), expected, "{raw:?}");
+        }
     }
 
     #[test]

@@ -562,7 +562,7 @@ mod tests {
         assert_eq!(fast, slow, "rows differ for {text}");
         assert_eq!(
             last.flatten(),
-            reference.open_series,
+            reference.progress.open_series,
             "partial series differ for {text}"
         );
         true
