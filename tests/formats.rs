@@ -275,6 +275,23 @@ async fn a_server_that_refuses_msgpack_is_read_in_json() {
     assert_eq!(streamed, points);
     assert_eq!(proxy.requests(), 5);
 
+    // A statement that changes things is sent once, in JSON: refused, it
+    // is not sent again.
+    let client = Client::new(&format!("{}/{db}", proxy.url())).unwrap();
+    proxy.set_fault(refusal());
+    let before = proxy.requests();
+    let refused = client
+        .query_as::<Reading>("SELECT * INTO copied FROM reading")
+        .fetch()
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    assert_eq!(proxy.requests(), before + 1, "sent once");
+    assert!(!client
+        .show_measurements()
+        .await
+        .unwrap()
+        .contains(&"copied".to_string()));
+
     // A query the server refuses in both formats is its error, and does
     // not stop a fresh client from asking for MessagePack.
     let client = Client::new(&format!("{}/{db}", proxy.url())).unwrap();
@@ -284,10 +301,10 @@ async fn a_server_that_refuses_msgpack_is_read_in_json() {
         .await
         .unwrap_err();
     assert!(error.to_string().contains("error parsing query"), "{error}");
-    assert_eq!(proxy.requests(), 7, "asked in MessagePack, then in JSON");
+    assert_eq!(proxy.requests(), 9, "asked in MessagePack, then in JSON");
     proxy.set_fault(refusal());
     assert_eq!(client.select::<Reading>().fetch().await.unwrap(), points);
-    assert_eq!(proxy.requests(), 9, "still asks for MessagePack first");
+    assert_eq!(proxy.requests(), 11, "still asks for MessagePack first");
 }
 
 #[derive(Measurement, Debug, Clone, PartialEq)]
