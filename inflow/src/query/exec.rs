@@ -59,15 +59,14 @@ impl QuerySpec {
         }
     }
 
-    fn request(&self, client: &Client, chunked: bool, typed: bool) -> Request {
+    fn request(&self, client: &Client, chunked: bool, msgpack: bool) -> Request {
         let method = if is_mutating(&self.text) {
             Method::POST
         } else {
             Method::GET
         };
         let mut request = Request::new(method.clone(), Endpoint::Query);
-        if typed && client.inner.msgpack {
-            // Typed rows are decoded from either format; the server picks.
+        if msgpack {
             request.accept = Some(ACCEPT_MSGPACK);
         }
         let mut params: Vec<(&'static str, String)> = vec![("q", self.text.clone())];
@@ -99,13 +98,15 @@ impl QuerySpec {
         request
     }
 
+    /// Sends the query, asking for MessagePack when `msgpack` is set (only
+    /// reads decoded into a type can take either format).
     pub(crate) async fn send(
         &self,
         client: &Client,
         chunked: bool,
-        typed: bool,
+        msgpack: bool,
     ) -> Result<reqwest::Response> {
-        let request = self.request(client, chunked, typed);
+        let request = self.request(client, chunked, msgpack);
         let sent = client
             .inner
             .transport
