@@ -300,11 +300,7 @@ pub fn decode_rows_in<T: FromRow>(format: Format, body: &[u8]) -> Result<Vec<T>,
         // Documents one after another, each decoded where it starts. As
         // with JSON, a whole body may end in a series marked partial:
         // InfluxDB marks long series so even when it does not chunk.
-        let mut progress = msgpack::Progress::default();
-        let mut start = 0;
-        while start < body.len() {
-            start += msgpack::first_document(&body[start..], &mut out, &mut progress)?;
-        }
+        StreamDecoder::<T>::new(format).decode_msgpack(body, &mut out)?;
         return Ok(out);
     }
     // Almost every body is one document: parse it at once, and look for
@@ -391,6 +387,11 @@ impl Framer {
         self.format
     }
 
+    /// Whether it holds no bytes of an unfinished document.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
     /// What is left at the end of the stream (an unfinished document).
     pub(crate) fn finish(self) -> bytes::Bytes {
         self.pending.freeze()
@@ -406,11 +407,12 @@ impl Framer {
 #[derive(Debug)]
 pub(crate) struct StreamDecoder<T> {
     format: Format,
+    /// JSON not yet decoded.
     buffer: Vec<u8>,
     /// How far `buffer` has been searched for a newline.
     scanned: usize,
-    /// Where MessagePack documents end (MessagePack only).
-    splitter: msgpack::Splitter,
+    /// MessagePack not yet decoded, gathered into whole documents.
+    framer: Framer,
     decoder: TypedDecoder<T>,
 }
 
@@ -420,17 +422,25 @@ impl<T: FromRow> StreamDecoder<T> {
             format,
             buffer: Vec::new(),
             scanned: 0,
-            splitter: msgpack::Splitter::default(),
+            framer: Framer::new(Format::MessagePack),
             decoder: TypedDecoder::new(),
         }
     }
 
     /// Adds bytes; appends the rows of every document they complete.
     pub(crate) fn push(&mut self, bytes: &[u8], out: &mut Vec<T>) -> Result<(), Error> {
-        self.buffer.extend_from_slice(bytes);
         match self.format {
-            Format::Json => self.push_json(out),
-            Format::MessagePack => self.push_msgpack(out),
+            Format::Json => {
+                self.buffer.extend_from_slice(bytes);
+                self.push_json(out)
+            }
+            Format::MessagePack => {
+                let framed = self.framer.push(bytes);
+                if let Some(documents) = framed.documents {
+                    self.decode_msgpack(&documents, out)?;
+                }
+                framed.error.map_or(Ok(()), Err)
+            }
         }
     }
 
@@ -444,34 +454,19 @@ impl<T: FromRow> StreamDecoder<T> {
     /// the stream's last bytes: MessagePack is decoded where it lies, with
     /// no copy and no second walk to find where documents end.
     pub(crate) fn push_documents(&mut self, bytes: &[u8], out: &mut Vec<T>) -> Result<(), Error> {
-        if self.format == Format::Json || !self.buffer.is_empty() {
+        if self.format == Format::Json || !self.framer.is_empty() {
             return self.push(bytes, out);
         }
-        let mut start = 0;
-        while start < bytes.len() {
-            start += self.decoder.first_msgpack_document(&bytes[start..], out)?;
-        }
-        Ok(())
+        self.decode_msgpack(bytes, out)
     }
 
-    fn push_msgpack(&mut self, out: &mut Vec<T>) -> Result<(), Error> {
-        let mut start = 0;
-        let result = loop {
-            match self.splitter.next_end(&self.buffer[start..]) {
-                Ok(Some(end)) => {
-                    let doc = &self.buffer[start..start + end];
-                    if let Err(e) = self.decoder.document_in(Format::MessagePack, doc, out) {
-                        break Err(e);
-                    }
-                    start += end;
-                    self.splitter.consumed(end);
-                }
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e),
-            }
-        };
-        self.buffer.drain(..start);
-        result
+    /// Decodes MessagePack documents one after another.
+    fn decode_msgpack(&mut self, mut bytes: &[u8], out: &mut Vec<T>) -> Result<(), Error> {
+        while !bytes.is_empty() {
+            let end = self.decoder.first_msgpack_document(bytes, out)?;
+            bytes = &bytes[end..];
+        }
+        Ok(())
     }
 
     fn push_json(&mut self, out: &mut Vec<T>) -> Result<(), Error> {
@@ -523,7 +518,7 @@ impl<T: FromRow> StreamDecoder<T> {
                 let consumed = Self::split(&mut self.decoder, &rest, out)?;
                 rest[consumed..].iter().any(|b| !b.is_ascii_whitespace())
             }
-            Format::MessagePack => !rest.is_empty(),
+            Format::MessagePack => !self.framer.is_empty(),
         };
         if ended_inside {
             return Err(
