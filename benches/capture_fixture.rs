@@ -68,11 +68,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
         // The body must decode back into exactly the points written.
         let format = if accept.contains("msgpack") {
-            inflow::response::Format::MessagePack
+            inflow::__bench::Format::MessagePack
         } else {
-            inflow::response::Format::Json
+            inflow::__bench::Format::Json
         };
-        let decoded = inflow::response::decode_rows_in::<Cpu>(format, &body)?;
+        let decoded = inflow::__bench::decode_rows_in::<Cpu>(format, &body)?;
         if decoded != points {
             return Err(format!(
                 "the captured {accept} body does not decode into the points written"

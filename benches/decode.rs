@@ -2,7 +2,7 @@
 //! `epoch=ns`, from a real influxd: see `capture_fixture.rs`) into
 //! `Vec<Cpu>`:
 //!
-//! - inflow: `inflow::response::decode_rows::<Cpu>(body)`;
+//! - inflow: `inflow::__bench::decode_rows::<Cpu>(body)`;
 //! - inflow_msgpack: the same rows captured as MessagePack (the format
 //!   inflow asks InfluxDB for), `decode_rows_in(Format::MessagePack, ..)`;
 //! - the `influxdb` crate 0.8: `serde_json::from_slice::<DatabaseQueryResult>`
@@ -50,11 +50,11 @@ const TYPED: &str = "serde_json_typed";
 static SAMPLES: Mutex<Vec<(&'static str, Duration, u64)>> = Mutex::new(Vec::new());
 
 fn decode_inflow(body: &[u8]) -> Vec<Cpu> {
-    inflow::response::decode_rows::<Cpu>(body).expect("inflow decodes the fixture")
+    inflow::__bench::decode_rows::<Cpu>(body).expect("inflow decodes the fixture")
 }
 
 fn decode_inflow_msgpack(body: &[u8]) -> Vec<Cpu> {
-    inflow::response::decode_rows_in::<Cpu>(inflow::response::Format::MessagePack, body)
+    inflow::__bench::decode_rows_in::<Cpu>(inflow::__bench::Format::MessagePack, body)
         .expect("inflow decodes the MessagePack fixture")
 }
 

@@ -1,6 +1,7 @@
 //! The [`Client`], its builder, and URL parsing.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +11,8 @@ use reqwest::Method;
 use crate::error::{Error, Result};
 use crate::line_protocol::{self, EncodeOptions, Precision};
 use crate::measurement::ToLine;
-use crate::transport::{Auth, Endpoint, Node, Request, RetryPolicy, Transport};
+use crate::response::DEFAULT_MAX_DOCUMENT_BYTES;
+use crate::transport::{Auth, Endpoint, Node, Request, RetryPolicy, Sent, Transport};
 
 /// How many nodes must confirm a write (InfluxDB Enterprise / clustered).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,16 +87,18 @@ pub struct WriteSummary {
     pub retries: usize,
 }
 
-pub(crate) struct Inner {
-    pub(crate) transport: Transport,
-    pub(crate) database: Option<String>,
-    pub(crate) retention_policy: Option<String>,
-    pub(crate) precision: Precision,
-    pub(crate) consistency: Option<Consistency>,
-    pub(crate) unsigned: bool,
-    pub(crate) msgpack: bool,
+struct Inner {
+    transport: Transport,
+    database: Option<String>,
+    retention_policy: Option<String>,
+    precision: Precision,
+    consistency: Option<Consistency>,
+    unsigned: bool,
+    msgpack: bool,
     /// The server refused to be asked for MessagePack.
-    pub(crate) msgpack_refused: std::sync::atomic::AtomicBool,
+    msgpack_refused: AtomicBool,
+    max_document_bytes: usize,
+    stream_timeout: Option<Duration>,
 }
 
 /// A handle on one InfluxDB (or several nodes of a cluster). Cheap to
@@ -108,7 +112,7 @@ pub(crate) struct Inner {
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
 }
 
 impl fmt::Debug for Client {
@@ -150,6 +154,11 @@ impl Client {
         self.inner.database.as_deref()
     }
 
+    /// The retention policy writes go to, unless overridden.
+    pub fn retention_policy(&self) -> Option<&str> {
+        self.inner.retention_policy.as_deref()
+    }
+
     /// The precision timestamps are written in.
     pub fn precision(&self) -> Precision {
         self.inner.precision
@@ -167,11 +176,7 @@ impl Client {
     /// (`X-Influxdb-Version`), or `"unknown"` when it does not say.
     pub async fn ping(&self) -> Result<String> {
         let request = Request::new(Method::GET, Endpoint::Ping);
-        let sent = self
-            .inner
-            .transport
-            .send(&request, &RetryPolicy::none())
-            .await?;
+        let sent = self.send(&request, &RetryPolicy::none()).await?;
         Ok(sent
             .response
             .headers()
@@ -241,28 +246,63 @@ impl Client {
         self.write_encoded(body, points, options).await
     }
 
-    pub(crate) async fn write_encoded(
+    async fn write_encoded(
         &self,
         body: Bytes,
         points: usize,
         options: &WriteOptions,
     ) -> Result<WriteSummary> {
-        let request = self.write_request(body, options)?;
-        let bytes = request.body.as_ref().map_or(0, |b| b.len());
-        let sent = self
-            .inner
-            .transport
-            .send(&request, &self.inner.transport.retry)
-            .await?;
+        let bytes = body.len();
+        let attempts = self.post_write(body, options, self.retry_policy()).await?;
         Ok(WriteSummary {
             points,
             bytes,
             requests: 1,
-            retries: sent.attempts as usize - 1,
+            retries: attempts as usize - 1,
         })
     }
 
-    pub(crate) fn write_request(&self, body: Bytes, options: &WriteOptions) -> Result<Request> {
+    /// The one write path, of [`Client::write`] and its siblings and of
+    /// [`Session::commit`](crate::Session::commit): one `POST /write` of
+    /// encoded lines, retried as `retry` allows. Returns the attempts it
+    /// took.
+    pub(crate) async fn post_write(
+        &self,
+        body: Bytes,
+        options: &WriteOptions,
+        retry: &RetryPolicy,
+    ) -> Result<u32> {
+        let request = self.write_request(body, options)?;
+        Ok(self.send(&request, retry).await?.attempts)
+    }
+
+    /// The one send path of every request: retries, failover, and the
+    /// mapping of every status to an error.
+    pub(crate) async fn send(&self, request: &Request, retry: &RetryPolicy) -> Result<Sent> {
+        self.inner.transport.send(request, retry).await
+    }
+
+    /// Whether typed reads may ask this server for MessagePack.
+    pub(crate) fn wants_msgpack(&self) -> bool {
+        self.inner.msgpack && !self.inner.msgpack_refused.load(Ordering::Relaxed)
+    }
+
+    /// Remembers that the server refused to be asked for MessagePack.
+    pub(crate) fn msgpack_refused(&self) {
+        self.inner.msgpack_refused.store(true, Ordering::Relaxed);
+    }
+
+    /// The largest document a response may hold.
+    pub(crate) fn max_document_bytes(&self) -> usize {
+        self.inner.max_document_bytes
+    }
+
+    /// The deadline of a whole stream, if any.
+    pub(crate) fn stream_timeout(&self) -> Option<Duration> {
+        self.inner.stream_timeout
+    }
+
+    fn write_request(&self, body: Bytes, options: &WriteOptions) -> Result<Request> {
         let inner = &self.inner;
         let database = options
             .database
@@ -317,6 +357,8 @@ pub struct ClientBuilder {
     msgpack: bool,
     retry: RetryPolicy,
     node_cooldown: Duration,
+    max_document_bytes: usize,
+    stream_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -349,6 +391,8 @@ impl ClientBuilder {
             msgpack: true,
             retry: RetryPolicy::default(),
             node_cooldown: Duration::from_secs(10),
+            max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
+            stream_timeout: None,
         }
     }
 
@@ -401,12 +445,41 @@ impl ClientBuilder {
     }
 
     /// The time limit of one attempt of a request, its response body
-    /// included (default 30 s); `None` for none. A streamed query
-    /// ([`fetch_stream`](crate::TypedQuery::fetch_stream)) has no overall
-    /// limit, however long it runs: it fails when no data arrives for this
-    /// long.
+    /// included (default 30 s); `None` for none. It is also the longest
+    /// wait for any one read from the server.
+    ///
+    /// Which limit covers what:
+    ///
+    /// | read | limited by |
+    /// |---|---|
+    /// | writes, `query`, `fetch`, `fetch_one`, `ping` | `timeout`, for each attempt, body included |
+    /// | `fetch_stream` | `timeout` for each read (no data for that long is an error); [`stream_timeout`](Self::stream_timeout) for the whole stream, if set |
+    /// | connecting | [`connect_timeout`](Self::connect_timeout) |
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// The longest a stream ([`fetch_stream`](crate::TypedQuery::fetch_stream))
+    /// may run in all, from the request to its last row; `None` (the
+    /// default) for no limit. Past it the stream ends with a timeout
+    /// error ([`Error::is_timeout`]) after the rows it had delivered. The
+    /// per-read [`timeout`](Self::timeout) alone cannot end a server that
+    /// trickles a byte at a time.
+    pub fn stream_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.stream_timeout = timeout;
+        self
+    }
+
+    /// The largest one document of a query's answer may be, in bytes
+    /// (default [`DEFAULT_MAX_DOCUMENT_BYTES`], 256 MiB). A document is a
+    /// whole plain answer, or one chunk of a chunked one (inflow reads in
+    /// chunks of at most 10,000 rows). An answer whose document grows past
+    /// it without ending is an error
+    /// ([`DecodeError::DocumentTooLarge`](crate::DecodeError::DocumentTooLarge)),
+    /// not an allocation without end.
+    pub fn max_document_bytes(mut self, bytes: usize) -> Self {
+        self.max_document_bytes = bytes;
         self
     }
 
@@ -489,7 +562,7 @@ impl ClientBuilder {
             .user_agent(self.user_agent)
             .tcp_nodelay(true)
             .build()
-            .map_err(Error::transport)?;
+            .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?;
         let auth_header = auth.header()?;
         Ok(Client {
             inner: Arc::new(Inner {
@@ -508,7 +581,9 @@ impl ClientBuilder {
                 consistency: self.consistency,
                 unsigned: self.unsigned,
                 msgpack: self.msgpack,
-                msgpack_refused: std::sync::atomic::AtomicBool::new(false),
+                msgpack_refused: AtomicBool::new(false),
+                max_document_bytes: self.max_document_bytes,
+                stream_timeout: self.stream_timeout,
             }),
         })
     }

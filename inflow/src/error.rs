@@ -48,6 +48,14 @@ pub enum Error {
         /// The server's message.
         message: String,
     },
+    /// The server answered `200` and then reported an error for the query
+    /// as a whole inside the answer (`{"error": ...}` in place of results):
+    /// for example a query killed or timed out while its answer streamed.
+    #[error("query failed inside the answer: {message}")]
+    QueryAborted {
+        /// The server's message.
+        message: String,
+    },
     /// One statement of a query failed; the server answers `200` with an
     /// `error` inside the statement's result.
     #[error("statement {statement} failed: {message}")]
@@ -123,6 +131,10 @@ pub enum Error {
     /// The client was configured wrongly (a bad URL, a missing database).
     #[error("configuration error: {0}")]
     Config(String),
+    /// The request could not be built (a header or URL the HTTP stack
+    /// refuses); nothing was sent, and sending it again cannot help.
+    #[error("the request could not be built: {0}")]
+    InvalidRequest(String),
     /// A commit could not write some points even after isolating them; every
     /// other point of the batch was written.
     #[error("{} point(s) rejected by the server, the rest were written; first: {}", rejected.len(), rejected.first().map(|r| r.to_string()).unwrap_or_default())]
@@ -175,6 +187,9 @@ impl Error {
     }
 
     pub(crate) fn transport(err: reqwest::Error) -> Self {
+        if err.is_builder() {
+            return Error::InvalidRequest(err.without_url().to_string());
+        }
         let timeout = err.is_timeout();
         Error::Transport {
             timeout,
@@ -324,9 +339,25 @@ pub enum DecodeError {
     /// The body is not the JSON the server is expected to send.
     #[error("malformed response: {0}")]
     Malformed(String),
-    /// A chunked response ended while a series was still incomplete.
-    #[error("response ended in the middle of series {0:?}")]
+    /// The answer ended inside a series the server marked as continuing
+    /// (`"partial": true`): it was cut short, by the connection or by the
+    /// server (`max-row-limit`). The rows before the cut are not returned
+    /// as if they were the result.
+    #[error("the answer was cut short inside series {0:?} (the server marked it to be continued, and it was not)")]
     Truncated(String),
+    /// The answer held no document at all: an empty body, or one cut before
+    /// its first document. InfluxDB always sends at least one, even for a
+    /// query with no rows.
+    #[error("the server's answer was empty or cut before its first document")]
+    EmptyResponse,
+    /// One document of the answer grew past the limit
+    /// ([`ClientBuilder::max_document_bytes`](crate::ClientBuilder::max_document_bytes))
+    /// without ending.
+    #[error("a document of the answer is larger than {limit} bytes without ending (raise ClientBuilder::max_document_bytes if the server really sends such documents)")]
+    DocumentTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// `fetch_one` found no row.
     #[error("the query returned no rows")]
     NoRows,

@@ -58,6 +58,14 @@ pub mod __private;
 #[cfg(test)]
 extern crate self as inflow;
 
+/// Internals the benchmarks measure on their own. Not part of the public
+/// API: it may change in any release.
+#[doc(hidden)]
+pub mod __bench {
+    pub use crate::response::decoder::{decode_rows, decode_rows_in};
+    pub use crate::response::format::Format;
+}
+
 pub mod client;
 pub mod error;
 pub mod line_protocol;

@@ -342,19 +342,12 @@ impl Session {
         Box::pin(async move {
             let body = self.body(&lines);
             let bytes = body.len();
-            let request = self.client.write_request(body, &self.write)?;
-            match self
-                .client
-                .inner
-                .transport
-                .send(&request, &self.retry)
-                .await
-            {
-                Ok(sent) => {
+            match self.client.post_write(body, &self.write, &self.retry).await {
+                Ok(attempts) => {
                     summary.points += lines.len();
                     summary.bytes += bytes;
                     summary.requests += 1;
-                    summary.retries += sent.attempts as usize - 1;
+                    summary.retries += attempts as usize - 1;
                     Ok(())
                 }
                 Err(

@@ -300,22 +300,39 @@ impl Transport {
             return Ok(response);
         }
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(Error::transport)?;
+        let body = error_body(response).await?;
         let size = request.body.as_ref().map_or(0, |b| b.len());
-        Err(error_for(request.endpoint, status, &headers, &body, size))
+        let message = server_message(&headers, &body, request.accept.is_some());
+        Err(error_for(request.endpoint, status, &headers, message, size))
     }
 }
 
-/// Maps a non-`2xx` answer to an error, reading the server's message from
-/// the JSON body, the `X-Influxdb-Error` header, or the body's text.
+/// The most of an error body that is read: its message is at the start.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// The start of an error answer's body, read no further than
+/// [`MAX_ERROR_BODY`]: a server that sends an endless error page is not
+/// read to its end.
+async fn error_body(mut response: reqwest::Response) -> Result<Vec<u8>, Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
+        let room = MAX_ERROR_BODY - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() == MAX_ERROR_BODY {
+            break;
+        }
+    }
+    Ok(body)
+}
+
+/// Maps a non-`2xx` answer and the server's message to an error.
 pub(crate) fn error_for(
     endpoint: Endpoint,
     status: StatusCode,
     headers: &HeaderMap,
-    body: &[u8],
+    message: String,
     request_size: usize,
 ) -> Error {
-    let message = server_message(headers, body);
     let code = status.as_u16();
     match code {
         400 | 422 if message.contains("partial write") => Error::PartialWrite {
@@ -353,8 +370,10 @@ pub(crate) fn error_for(
     }
 }
 
-/// The error message of a response body.
-pub(crate) fn server_message(headers: &HeaderMap, body: &[u8]) -> String {
+/// The error message of a response: from the JSON body, the MessagePack
+/// body when MessagePack was asked for (`msgpack`), the
+/// `X-Influxdb-Error` header, or the body's text.
+pub(crate) fn server_message(headers: &HeaderMap, body: &[u8], msgpack: bool) -> String {
     /// 1.x writes `{"error": ...}`; 2.x and 3.x `{"code": ..., "message": ...}`.
     #[derive(serde::Deserialize)]
     struct ErrorBody {
@@ -367,7 +386,10 @@ pub(crate) fn server_message(headers: &HeaderMap, body: &[u8]) -> String {
         }
     }
     // The error of a query that asked for MessagePack.
-    if let Some(text) = crate::response::msgpack::error_message(body) {
+    if let Some(text) = msgpack
+        .then(|| crate::response::msgpack::error_message(body))
+        .flatten()
+    {
         return text;
     }
     if let Some(header) = headers
@@ -420,13 +442,27 @@ mod tests {
     use super::*;
 
     fn err(endpoint: Endpoint, status: u16, body: &str) -> Error {
+        let headers = HeaderMap::new();
         error_for(
             endpoint,
             StatusCode::from_u16(status).unwrap(),
-            &HeaderMap::new(),
-            body.as_bytes(),
+            &headers,
+            server_message(&headers, body.as_bytes(), false),
             10,
         )
+    }
+
+    #[test]
+    fn only_an_answer_to_a_msgpack_request_is_read_as_msgpack() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-influxdb-error", HeaderValue::from_static("the header"));
+        // A body that happens to be a MessagePack map with an "error".
+        let mut body = vec![0x81, 0xa5];
+        body.extend_from_slice(b"error");
+        body.push(0xa4);
+        body.extend_from_slice(b"body");
+        assert_eq!(server_message(&headers, &body, true), "body");
+        assert_eq!(server_message(&headers, &body, false), "the header");
     }
 
     #[test]
@@ -523,7 +559,7 @@ mod tests {
             Endpoint::Write,
             StatusCode::TOO_MANY_REQUESTS,
             &headers,
-            b"",
+            server_message(&headers, b"", false),
             0,
         );
         assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));

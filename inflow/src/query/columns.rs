@@ -236,3 +236,9 @@ impl<M> Time<M> {
         )
     }
 }
+
+/// Compiles only for fields whose values are numbers: what `mean`, `sum`
+/// and the other numeric aggregates need. Called by the derive's
+/// expansion for each numeric aggregate.
+#[doc(hidden)]
+pub const fn assert_numeric<M, V: Numeric>(_column: &Field<M, V>) {}

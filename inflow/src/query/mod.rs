@@ -39,14 +39,21 @@
 //! [`Client::query_as`](crate::Client::query_as) run InfluxQL written by
 //! hand, with bind parameters.
 
+mod admin;
 mod columns;
-mod exec;
 mod expr;
 pub mod quote;
+mod raw;
 mod select;
+mod spec;
+mod statement;
+mod stream;
 
-pub use columns::{ColumnType, Field, Numeric, Tag, Time};
-pub use exec::{is_mutating, RawQuery, RetentionPolicy, RowStream, TypedQuery, STREAM_CHUNK_SIZE};
+pub use admin::RetentionPolicy;
+pub use columns::{assert_numeric, ColumnType, Field, Numeric, Tag, Time};
 pub use expr::{Condition, Literal};
 pub use quote::{duration_literal, quote_ident, quote_regex, quote_string};
+pub use raw::{RawQuery, TypedQuery};
 pub use select::{Fill, Select};
+pub use spec::STREAM_CHUNK_SIZE;
+pub use stream::RowStream;

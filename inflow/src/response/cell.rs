@@ -6,6 +6,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::de::{Deserialize, Deserializer, Visitor};
 
+use crate::error::DecodeError;
 use crate::measurement::FromTag;
 
 /// One cell of a result row, borrowed from the response where possible.
@@ -255,6 +256,86 @@ pub(crate) fn tag_from_cell<T: FromTag>(cell: Cell<'_>) -> Result<Option<T>, Str
         Cell::Null => Ok(T::absent()),
         other => Err(other.describe()),
     }
+}
+
+// ---------------------------------------------------------------------------
+// What the derive's row builders call
+// ---------------------------------------------------------------------------
+
+/// Stores a field or time cell into its slot, or records the first error.
+#[inline]
+pub fn decode_field<T: FromCell>(
+    cell: Cell<'_>,
+    slot: &mut Option<T>,
+    error: &mut Option<DecodeError>,
+    measurement: &'static str,
+    column: &'static str,
+) {
+    match T::from_cell(cell) {
+        Ok(value) => *slot = Some(value),
+        Err(found) => record(error, measurement, column, T::EXPECTED, found),
+    }
+}
+
+/// Stores a tag cell into its slot, or records the first error.
+#[inline]
+pub fn decode_tag<T: FromTag>(
+    cell: Cell<'_>,
+    slot: &mut Option<T>,
+    error: &mut Option<DecodeError>,
+    measurement: &'static str,
+    column: &'static str,
+) {
+    match tag_from_cell::<T>(cell) {
+        Ok(Some(value)) => *slot = Some(value),
+        Ok(None) => {}
+        Err(found) => record(error, measurement, column, "a tag value", found),
+    }
+}
+
+fn record(
+    error: &mut Option<DecodeError>,
+    measurement: &'static str,
+    column: &'static str,
+    expected: &'static str,
+    found: String,
+) {
+    if error.is_none() {
+        *error = Some(DecodeError::WrongType {
+            measurement,
+            column: column.to_string(),
+            expected,
+            found,
+        });
+    }
+}
+
+/// The value of a field or time slot, or the error for a missing column.
+#[inline]
+pub fn required<T: FromCell>(
+    slot: Option<T>,
+    measurement: &'static str,
+    column: &'static str,
+) -> Result<T, DecodeError> {
+    slot.or_else(T::absent).ok_or(DecodeError::MissingColumn {
+        measurement,
+        column,
+        expected: T::EXPECTED,
+    })
+}
+
+/// The value of a tag slot, or the error for a missing tag.
+#[inline]
+pub fn required_tag<T: FromTag>(
+    slot: Option<T>,
+    measurement: &'static str,
+    column: &'static str,
+) -> Result<T, DecodeError> {
+    slot.or_else(T::absent).ok_or(DecodeError::MissingColumn {
+        measurement,
+        column,
+        expected: "a tag value",
+    })
 }
 
 #[cfg(test)]

@@ -10,13 +10,14 @@
 //!
 //! The decoding follows the JSON path's rules (see the parent module):
 //! unknown keys are skipped, a top-level `error` is
-//! [`Error::QueryFailed`], a statement's `error` is [`Error::Statement`],
+//! [`Error::QueryAborted`], a statement's `error` is [`Error::Statement`],
 //! and a series marked `partial` continues in the next document.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::{Cell, FromRow, Layout, RowBuilder};
+use super::layout::{Layout, Progress};
+use super::{Cell, FromRow, RowBuilder};
 use crate::error::{DecodeError, Error};
 
 fn malformed(what: impl std::fmt::Display) -> Error {
@@ -226,22 +227,8 @@ pub(crate) fn error_message(body: &[u8]) -> Option<String> {
     None
 }
 
-/// Where a stream of documents is: the series left open, and the index of
-/// the next statement.
-///
-/// InfluxDB writes a failed statement in MessagePack as `{"error": ...}`
-/// alone, without its `statement_id`; in a chunked response, where each
-/// document holds one result, its index follows from the results before
-/// it: the same statement when that one was marked partial, the next one
-/// otherwise.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Progress {
-    /// The name of the last series when it was marked partial.
-    pub(crate) open_series: Option<String>,
-    pub(crate) next_statement: usize,
-}
-
 /// Decodes one document's rows into `out`, and moves `progress` on.
+#[cfg(test)]
 pub(crate) fn document<T: FromRow>(
     doc: &[u8],
     out: &mut Vec<T>,
@@ -274,8 +261,7 @@ pub(crate) fn first_document<T: FromRow>(
                 }
             }
             "error" => {
-                return Err(Error::QueryFailed {
-                    status: 200,
+                return Err(Error::QueryAborted {
                     message: reader.string()?.into_owned(),
                 })
             }
@@ -325,10 +311,7 @@ fn statement<T: FromRow>(
 /// One series; returns its name when it is marked partial.
 fn series<T: FromRow>(reader: &mut Reader<'_>, out: &mut Vec<T>) -> Result<Option<String>, Error> {
     let mut name = String::new();
-    let mut layout = Layout {
-        slots: Vec::new(),
-        tags: Vec::new(),
-    };
+    let mut layout = Layout::default();
     let mut have_columns = false;
     let mut early_rows = None;
     let mut partial = false;
@@ -563,8 +546,10 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::response::decoder::decode_rows_in;
+    use crate::response::decoder::{BodyDecoder, RowDecoder};
+    use crate::response::format::Format;
     use crate::response::testing::{corpus_json_documents, Random, Row};
-    use crate::response::{Format, StreamDecoder, TypedDecoder};
 
     /// The same document as MessagePack, by an independent encoder.
     fn packed(json: &[u8]) -> Vec<u8> {
@@ -573,9 +558,9 @@ mod tests {
     }
 
     fn decode(format: Format, doc: &[u8]) -> (Result<(), Error>, Vec<Row>, Option<String>) {
-        let mut decoder = TypedDecoder::<Row>::new();
+        let mut decoder = RowDecoder::<Row>::new(1 << 30);
         let mut out = Vec::new();
-        let result = decoder.document_in(format, doc, &mut out);
+        let result = decoder.document(format, doc, &mut out);
         (result, out, decoder.progress.open_series)
     }
 
@@ -619,16 +604,14 @@ mod tests {
         .unwrap();
         let packed = packed(&json);
         assert!(packed.len() < json.len() * 3 / 4);
-        let whole = crate::response::decode_rows_in::<Row>(Format::MessagePack, &packed).unwrap();
+        let whole = decode_rows_in::<Row>(Format::MessagePack, &packed).unwrap();
         assert_eq!(whole.len(), 10_000);
-        assert_eq!(
-            whole,
-            crate::response::decode_rows_in::<Row>(Format::Json, &json).unwrap()
-        );
+        assert_eq!(whole, decode_rows_in::<Row>(Format::Json, &json).unwrap());
         // Three copies back to back, fed in pieces of every awkward size.
         let stream: Vec<u8> = packed.repeat(3);
         for piece in [1, 2, 7, 4096, 65_536, stream.len()] {
-            let mut decoder = StreamDecoder::<Row>::new(Format::MessagePack);
+            let mut decoder =
+                BodyDecoder::<Row>::new(Some("application/x-msgpack".into()), 1 << 30);
             let mut out = Vec::new();
             for chunk in stream.chunks(piece) {
                 decoder.push(chunk, &mut out).unwrap();
@@ -658,7 +641,11 @@ mod tests {
                 .collect();
             let packed: Vec<u8> = docs.iter().flat_map(|d| packed(d)).collect();
             let run = |format: Format, body: &[u8]| {
-                let mut decoder = StreamDecoder::<Row>::new(format);
+                let content_type = match format {
+                    Format::Json => "application/json",
+                    Format::MessagePack => "application/x-msgpack",
+                };
+                let mut decoder = BodyDecoder::<Row>::new(Some(content_type.into()), 1 << 30);
                 let mut out = Vec::new();
                 let mut result = Ok(());
                 for chunk in body.chunks(5) {
@@ -727,7 +714,7 @@ mod tests {
         let top = packed(br#"{"error":"error parsing query: found EOF"}"#);
         assert!(matches!(
             decode(Format::MessagePack, &top).0,
-            Err(Error::QueryFailed { status: 200, ref message }) if message == "error parsing query: found EOF"
+            Err(Error::QueryAborted { ref message }) if message == "error parsing query: found EOF"
         ));
         // The server writes a failed statement as `{"error": ...}` alone:
         // its index is its place in the list.

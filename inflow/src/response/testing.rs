@@ -62,7 +62,7 @@ pub(crate) fn corpus_json_documents() -> Vec<Vec<u8>> {
     let mut docs = Vec::new();
     for file in files {
         let body = std::fs::read(&file).expect("a corpus file");
-        let mut splitter = super::DocumentSplitter::new();
+        let mut splitter = super::format::DocumentSplitter::new();
         let mut start = 0;
         while let Some(end) = splitter.next_end(&body[start..]) {
             let doc = &body[start..start + end];

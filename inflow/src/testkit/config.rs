@@ -17,6 +17,8 @@ pub(crate) struct Settings<'a> {
     pub http_log: bool,
     /// `[http] max-body-size`, when it should differ from the default.
     pub max_body_size: Option<u64>,
+    /// `[http] max-row-limit`, when it should differ from the default.
+    pub max_row_limit: Option<u64>,
 }
 
 /// The default data root of the packaged server, replaced wherever it appears.
@@ -66,6 +68,7 @@ fn override_for(section: &str, key: &str, s: &Settings<'_>) -> Option<String> {
         ("http", "unix-socket-enabled") => Some("false".into()),
         ("http", "bind-socket") => Some(dir("influxd.sock")),
         ("http", "max-body-size") => s.max_body_size.map(|n| n.to_string()),
+        ("http", "max-row-limit") => s.max_row_limit.map(|n| n.to_string()),
         ("logging", "suppress-logo") => Some("true".into()),
         (section, "enabled") if LISTENER_SECTIONS.contains(&section) => Some("false".into()),
         // Any other listener we do not know about: keep it off the real
@@ -89,6 +92,7 @@ fn required(section: &str, s: &Settings<'_>) -> Vec<(&'static str, String)> {
             "auth-enabled",
             "log-enabled",
             "max-body-size",
+            "max-row-limit",
         ],
         _ => &[],
     };
@@ -213,6 +217,7 @@ bind-address = "127.0.0.1:8088"
             auth_enabled: true,
             http_log: false,
             max_body_size: Some(1000),
+            max_row_limit: Some(7),
         }
     }
 
@@ -229,6 +234,7 @@ bind-address = "127.0.0.1:8088"
         assert!(out.contains("auth-enabled = true"));
         assert!(out.contains("log-enabled = false"));
         assert!(out.contains("max-body-size = 1000"));
+        assert!(out.contains("max-row-limit = 7"));
         assert!(!out.contains(":8086\""));
         assert!(!out.contains(":2003\""));
         assert!(!out.contains("/var/lib/influxdb"));

@@ -64,6 +64,96 @@ pub enum Fault {
         /// Period: `1` resets every request, `3` every third.
         nth: usize,
     },
+    /// Answer the next `times` requests with these bytes exactly (status
+    /// line, headers and body, as given), without forwarding them, then
+    /// close: for answers no real server sends, such as an empty body or a
+    /// body cut right after its headers.
+    Raw {
+        /// The whole answer.
+        response: Vec<u8>,
+        /// How many requests get it.
+        times: usize,
+    },
+    /// Answer every request with these bytes, the head at once and then the
+    /// body one byte every `interval`: a server that trickles.
+    Trickle {
+        /// The whole answer; its body starts after the first blank line.
+        response: Vec<u8>,
+        /// The pause before each byte of the body.
+        interval: Duration,
+    },
+    /// Answer every request with `head`, then `chunk` over and over until
+    /// the client goes away or `max_bytes` of body were sent: an answer
+    /// that never ends (with `Transfer-Encoding: chunked` in `head`, each
+    /// repetition is sent as one HTTP chunk).
+    Endless {
+        /// Status line and headers, ending in a blank line.
+        head: Vec<u8>,
+        /// The body, repeated.
+        chunk: Vec<u8>,
+        /// The most body bytes sent, so that the answer ends by itself.
+        max_bytes: u64,
+    },
+}
+
+/// An answer the proxy writes itself.
+#[derive(Debug, Clone)]
+enum Answer {
+    Bytes(Vec<u8>),
+    Trickle {
+        response: Vec<u8>,
+        interval: Duration,
+    },
+    Endless {
+        head: Vec<u8>,
+        chunk: Vec<u8>,
+        max_bytes: u64,
+    },
+}
+
+impl Answer {
+    /// Writes the answer; stops at the first write the client refuses.
+    async fn write(&self, client: &mut TcpStream) -> std::io::Result<()> {
+        match self {
+            Answer::Bytes(bytes) => client.write_all(bytes).await,
+            Answer::Trickle { response, interval } => {
+                let body_at = response
+                    .windows(4)
+                    .position(|w| w == b"\r\n\r\n")
+                    .map_or(response.len(), |i| i + 4);
+                client.write_all(&response[..body_at]).await?;
+                for byte in &response[body_at..] {
+                    tokio::time::sleep(*interval).await;
+                    client.write_all(std::slice::from_ref(byte)).await?;
+                }
+                Ok(())
+            }
+            Answer::Endless {
+                head,
+                chunk,
+                max_bytes,
+            } => {
+                client.write_all(head).await?;
+                let chunked = String::from_utf8_lossy(head)
+                    .to_ascii_lowercase()
+                    .contains("transfer-encoding: chunked");
+                let mut piece = Vec::new();
+                if chunked {
+                    piece.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                }
+                piece.extend_from_slice(chunk);
+                if chunked {
+                    piece.extend_from_slice(b"\r\n");
+                }
+                let mut sent = 0u64;
+                while sent < *max_bytes && !chunk.is_empty() {
+                    client.write_all(&piece).await?;
+                    sent += chunk.len() as u64;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// The fault and the per-fault bookkeeping.
@@ -89,7 +179,7 @@ enum Action {
     Delay(Duration),
     Reset,
     ResetAfter(usize),
-    Respond(Vec<u8>),
+    Respond(Answer),
 }
 
 impl Shared {
@@ -118,9 +208,30 @@ impl Shared {
                     Action::Forward
                 } else {
                     *times -= 1;
-                    Action::Respond(canned_response(*status, *retry_after, body))
+                    Action::Respond(Answer::Bytes(canned_response(*status, *retry_after, body)))
                 }
             }
+            Fault::Raw { response, times } => {
+                if *times == 0 {
+                    Action::Forward
+                } else {
+                    *times -= 1;
+                    Action::Respond(Answer::Bytes(response.clone()))
+                }
+            }
+            Fault::Trickle { response, interval } => Action::Respond(Answer::Trickle {
+                response: response.clone(),
+                interval: *interval,
+            }),
+            Fault::Endless {
+                head,
+                chunk,
+                max_bytes,
+            } => Action::Respond(Answer::Endless {
+                head: head.clone(),
+                chunk: chunk.clone(),
+                max_bytes: *max_bytes,
+            }),
         }
     }
 
@@ -286,7 +397,7 @@ enum Outcome {
     /// Reset the client's connection.
     Reset,
     /// Send this answer to the client, then close.
-    Respond(Vec<u8>),
+    Respond(Answer),
 }
 
 /// How the client-to-server side ends.
@@ -294,7 +405,7 @@ enum RequestEnd {
     /// The client closed its side between requests.
     Eof,
     Reset,
-    Respond(Vec<u8>),
+    Respond(Answer),
     /// An I/O error or a malformed request.
     Failed,
 }
@@ -328,7 +439,7 @@ async fn handle_connection(mut client: TcpStream, shared: Arc<Shared>) {
         }
         Outcome::Reset => reset(client),
         Outcome::Respond(answer) => {
-            if client.write_all(&answer).await.is_ok() && client.shutdown().await.is_ok() {
+            if answer.write(&mut client).await.is_ok() && client.shutdown().await.is_ok() {
                 // Wait for the client to close, so that unread bytes do not
                 // turn the close into a reset that could hide the answer.
                 let mut sink = [0u8; 4096];

@@ -38,6 +38,7 @@ pub struct ServerBuilder {
     auth_enabled: bool,
     admin: (String, String),
     max_body_size: Option<u64>,
+    max_row_limit: Option<u64>,
     http_log: bool,
     startup_timeout: Duration,
     influxd: Option<PathBuf>,
@@ -50,6 +51,7 @@ impl fmt::Debug for ServerBuilder {
             .field("admin_user", &self.admin.0)
             .field("admin_password", &"<redacted>")
             .field("max_body_size", &self.max_body_size)
+            .field("max_row_limit", &self.max_row_limit)
             .field("http_log", &self.http_log)
             .field("startup_timeout", &self.startup_timeout)
             .field("influxd", &self.influxd)
@@ -66,6 +68,7 @@ impl Default for ServerBuilder {
                 DEFAULT_ADMIN_PASSWORD.to_string(),
             ),
             max_body_size: None,
+            max_row_limit: None,
             http_log: false,
             startup_timeout: DEFAULT_STARTUP_TIMEOUT,
             influxd: None,
@@ -92,6 +95,14 @@ impl ServerBuilder {
     /// larger writes are answered with `413`. `0` means no limit.
     pub fn max_body_size(mut self, bytes: u64) -> Self {
         self.max_body_size = Some(bytes);
+        self
+    }
+
+    /// The most rows a non-chunked `/query` answer holds (`[http]
+    /// max-row-limit`); longer answers are cut, with status 200. `0` (the
+    /// default) means no limit.
+    pub fn max_row_limit(mut self, rows: u64) -> Self {
+        self.max_row_limit = Some(rows);
         self
     }
 
@@ -161,6 +172,7 @@ impl ServerBuilder {
                     auth_enabled: self.auth_enabled,
                     http_log: self.http_log,
                     max_body_size: self.max_body_size,
+                    max_row_limit: self.max_row_limit,
                 },
             );
             fs::write(&server.config_path, text).map_err(|e| {

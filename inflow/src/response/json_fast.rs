@@ -11,7 +11,8 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::{Cell, FromRow, Layout, RowBuilder};
+use super::layout::Layout;
+use super::{Cell, FromRow, RowBuilder};
 
 /// The scanner gave up; the serde path decides.
 #[derive(Debug, PartialEq, Eq)]
@@ -59,10 +60,7 @@ fn statement<T: FromRow>(
 /// One series; returns its name when it is marked partial.
 fn series<T: FromRow>(s: &mut Scanner<'_>, out: &mut Vec<T>) -> Scan<Option<String>> {
     let mut name = String::new();
-    let mut layout = Layout {
-        slots: Vec::new(),
-        tags: Vec::new(),
-    };
+    let mut layout = Layout::default();
     let mut have_columns = false;
     let mut partial = false;
     s.object(|s, key| {
@@ -539,8 +537,9 @@ fn hex4(bytes: &[u8], pos: usize) -> Scan<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::response::json_serde;
+    use crate::response::layout::Progress;
     use crate::response::testing::{Random, Row};
-    use crate::response::TypedDecoder;
     use serde::Deserialize;
 
     /// Runs the scanner and the serde path over `doc`; when the scanner
@@ -551,9 +550,9 @@ mod tests {
         let Ok(last) = document::<Row>(doc, &mut fast) else {
             return false;
         };
-        let mut reference = TypedDecoder::<Row>::new();
+        let mut reference = Progress::default();
         let mut slow = Vec::new();
-        let outcome = reference.document_serde(doc, &mut slow);
+        let outcome = json_serde::document(doc, &mut slow, &mut reference);
         let text = String::from_utf8_lossy(doc);
         assert!(
             outcome.is_ok(),
@@ -562,7 +561,7 @@ mod tests {
         assert_eq!(fast, slow, "rows differ for {text}");
         assert_eq!(
             last.flatten(),
-            reference.progress.open_series,
+            reference.open_series,
             "partial series differ for {text}"
         );
         true
