@@ -152,7 +152,7 @@ impl Field<'_> {
     /// The column's name in InfluxDB, unescaped.
     pub fn column_name(&self) -> String {
         if self.role() == Role::Time {
-            return "time".to_string();
+            return inflow_rules::name::TIME.to_string();
         }
         match &self.attrs.rename {
             Some(lit) => lit.value(),

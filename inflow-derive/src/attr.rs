@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::fmt::Display;
 
+use inflow_rules::aggregate::{self, Function, Problem};
 use proc_macro2::Span;
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
@@ -34,34 +35,6 @@ pub const AGGREGATE: &str = "aggregate";
 pub const CONTAINER_KEYS: &[&str] = &[MEASUREMENT, FROM, WRITE_ONLY];
 /// Keys allowed on a field.
 pub const FIELD_KEYS: &[&str] = &[TAG, TIME, RENAME, SKIP, AGGREGATE];
-
-/// InfluxQL functions `aggregate` accepts.
-pub const AGGREGATE_FUNCTIONS: &[&str] = &[
-    "count",
-    "sum",
-    "mean",
-    "median",
-    "mode",
-    "min",
-    "max",
-    "first",
-    "last",
-    "spread",
-    "stddev",
-    "percentile",
-    "distinct",
-    "integral",
-];
-/// Functions that only apply to numeric columns.
-pub const NUMERIC_FUNCTIONS: &[&str] = &[
-    "sum",
-    "mean",
-    "median",
-    "spread",
-    "stddev",
-    "percentile",
-    "integral",
-];
 
 /// Collects every error of one derive, so that all of them are reported in
 /// one build (serde_derive's `Ctxt`).
@@ -144,19 +117,12 @@ pub struct Aggregate {
     pub key: Span,
     /// The string literal, for spans.
     pub literal: LitStr,
-    /// The InfluxQL function, lower case.
-    pub function: String,
+    /// The InfluxQL function.
+    pub function: &'static Function,
     /// The Rust name of the source column, spanned at the literal.
     pub column: Ident,
     /// The extra argument, such as `95` for `percentile`.
     pub arg: Option<String>,
-}
-
-impl Aggregate {
-    /// Whether the function needs a numeric column.
-    pub fn is_numeric(&self) -> bool {
-        NUMERIC_FUNCTIONS.contains(&self.function.as_str())
-    }
 }
 
 /// Reads the struct's `#[influx(...)]` attributes.
@@ -356,6 +322,8 @@ fn string_value(
 }
 
 /// Parses `FUNC(COL)` or `FUNC(COL, ARG)`; errors are spanned at the string.
+/// Whether the function and its argument are allowed is
+/// `inflow_rules::aggregate`'s decision, the same as at run time.
 fn aggregate(cx: &Ctxt, key: Span, literal: LitStr) -> Option<Aggregate> {
     let text = literal.value();
     let span = literal.span();
@@ -365,7 +333,7 @@ fn aggregate(cx: &Ctxt, key: Span, literal: LitStr) -> Option<Aggregate> {
             "expected `FUNCTION(column)` or `FUNCTION(column, argument)`, such as \"mean(value)\" or \"percentile(value, 95)\"",
         )
     };
-    let Some((function, rest)) = text.split_once('(') else {
+    let Some((name, rest)) = text.split_once('(') else {
         shape();
         return None;
     };
@@ -373,17 +341,20 @@ fn aggregate(cx: &Ctxt, key: Span, literal: LitStr) -> Option<Aggregate> {
         shape();
         return None;
     };
-    let function = function.trim().to_ascii_lowercase();
-    if !AGGREGATE_FUNCTIONS.contains(&function.as_str()) {
+    let name = name.trim();
+    let Some(function) = aggregate::function(name) else {
+        let names: Vec<&str> = aggregate::FUNCTIONS.iter().map(|f| f.name).collect();
         cx.error_at(
             span,
             format!(
-                "unknown aggregate function `{function}`; expected one of {}",
-                list(AGGREGATE_FUNCTIONS)
+                "unknown aggregate function `{}`; expected one of {}",
+                name.to_ascii_lowercase(),
+                list(&names)
             ),
         );
         return None;
-    }
+    };
+    let name = function.name;
     let mut parts = inner.split(',').map(str::trim);
     let column = parts.next().unwrap_or_default();
     let arg = parts.next();
@@ -402,67 +373,45 @@ fn aggregate(cx: &Ctxt, key: Span, literal: LitStr) -> Option<Aggregate> {
         Err(_) if column.is_empty() => {
             cx.error_at(
                 span,
-                format!("name the column to aggregate: \"{function}(value)\""),
+                format!("name the column to aggregate: \"{name}(value)\""),
             );
             return None;
         }
         Err(_) => {
             cx.error_at(
                 span,
-                format!("`{column}` is not a column: name a field of the `from` struct by its Rust name, as in \"{function}(value)\""),
+                format!("`{column}` is not a column: name a field of the `from` struct by its Rust name, as in \"{name}(value)\""),
             );
             return None;
         }
     };
-    let arg = match (function.as_str(), arg) {
-        ("percentile", Some(n)) if is_percentile(n) => Some(n.to_string()),
-        ("percentile", _) => {
-            cx.error_at(
-                span,
-                "`percentile` needs the percentile, a number from 0 to 100: \"percentile(value, 95)\"",
-            );
-            return None;
-        }
-        ("integral", Some(unit)) if is_duration(unit) => Some(unit.to_string()),
-        ("integral", Some(_)) => {
-            cx.error_at(
-                span,
-                "the unit of `integral` is a duration literal, such as \"integral(value, 1s)\"",
-            );
-            return None;
-        }
-        (_, None) => None,
-        (_, Some(_)) => {
-            cx.error_at(
-                span,
-                format!("`{function}` takes only a column: \"{function}(value)\""),
-            );
-            return None;
-        }
-    };
+    if let Err(problem) = aggregate::check(name, arg) {
+        let given = arg.unwrap_or_default();
+        let message = match problem {
+            Problem::MissingPercentile => {
+                "`percentile` needs the percentile, a number greater than 0 and at most 100: \"percentile(value, 95)\"".to_string()
+            }
+            Problem::BadPercentile => format!(
+                "`{given}` is not a percentile: write a number greater than 0 and at most 100, such as \"percentile(value, 95)\" or \"percentile(value, 99.9)\""
+            ),
+            Problem::BadUnit => format!(
+                "`{given}` is not a unit InfluxDB accepts: the unit of `integral` is a positive duration in whole units, such as \"integral(value, 1s)\" or \"integral(value, 1h30m)\""
+            ),
+            // The function was found above; only its argument can be wrong.
+            Problem::UnexpectedArgument | Problem::UnknownFunction => {
+                format!("`{name}` takes only a column: \"{name}(value)\"")
+            }
+        };
+        cx.error_at(span, message);
+        return None;
+    }
     Some(Aggregate {
         key,
         literal,
         function,
         column,
-        arg,
+        arg: arg.map(str::to_string),
     })
-}
-
-fn is_percentile(text: &str) -> bool {
-    let digits = text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    digits
-        && text
-            .parse::<f64>()
-            .is_ok_and(|n| (0.0..=100.0).contains(&n))
-}
-
-fn is_duration(text: &str) -> bool {
-    let unit_at = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(unit_at);
-    !number.is_empty() && ["ns", "u", "µ", "ms", "s", "m", "h", "d", "w"].contains(&unit)
 }
 
 #[cfg(test)]
@@ -482,13 +431,13 @@ mod tests {
         assert!(ok.is_ok());
         let agg = agg.unwrap();
         assert_eq!(
-            (agg.function.as_str(), agg.column.to_string()),
+            (agg.function.name, agg.column.to_string()),
             ("mean", "value".into())
         );
-        assert!(agg.arg.is_none() && agg.is_numeric());
+        assert!(agg.arg.is_none() && agg.function.numeric);
 
         let agg = parse(" Percentile( value , 99.9 ) ").0.unwrap();
-        assert_eq!(agg.function, "percentile");
+        assert_eq!(agg.function.name, "percentile");
         assert_eq!(agg.arg.as_deref(), Some("99.9"));
 
         assert_eq!(
@@ -496,7 +445,19 @@ mod tests {
             Some("10m")
         );
         assert!(parse("integral(v)").0.unwrap().arg.is_none());
-        assert!(!parse("count(v)").0.unwrap().is_numeric());
+        assert_eq!(
+            parse("integral(v, 1h30m)").0.unwrap().arg.as_deref(),
+            Some("1h30m")
+        );
+        assert_eq!(
+            parse("percentile(v, 95.)").0.unwrap().arg.as_deref(),
+            Some("95.")
+        );
+        assert_eq!(
+            parse("percentile(v, .5)").0.unwrap().arg.as_deref(),
+            Some(".5")
+        );
+        assert!(!parse("count(v)").0.unwrap().function.numeric);
         assert!(parse("r#type").0.is_none());
         assert!(parse("count(r#type)").0.is_some());
     }
@@ -513,11 +474,49 @@ mod tests {
             "percentile(v)",
             "percentile(v, 101)",
             "percentile(v, x)",
+            "percentile(v, 0)",
+            "percentile(v, -1)",
+            "percentile(v, 1e2)",
+            "percentile(v, 100.5)",
             "integral(v, 3 parsecs)",
+            "integral(v, 1.5s)",
+            "integral(v, 0s)",
             "count(a, b, c)",
         ] {
             let (agg, result) = parse(text);
             assert!(agg.is_none() && result.is_err(), "{text}");
+        }
+    }
+
+    /// The derive accepts an aggregate exactly when the shared rule does.
+    #[test]
+    fn agrees_with_the_rules() {
+        let args = [
+            None,
+            Some("95"),
+            Some("95."),
+            Some(".5"),
+            Some("0"),
+            Some("100.5"),
+            Some("1e2"),
+            Some("1s"),
+            Some("1h30m"),
+            Some("0s"),
+            Some("1.5s"),
+        ];
+        let names = aggregate::FUNCTIONS.iter().map(|f| f.name);
+        for name in names.chain(["avg", "MEAN", "moving_average"]) {
+            for arg in args {
+                let text = match arg {
+                    Some(arg) => format!("{name}(v, {arg})"),
+                    None => format!("{name}(v)"),
+                };
+                assert_eq!(
+                    parse(&text).0.is_some(),
+                    aggregate::check(name, arg).is_ok(),
+                    "{text}"
+                );
+            }
         }
     }
 

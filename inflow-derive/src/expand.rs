@@ -76,7 +76,7 @@ fn impl_measurement(input: &Input<'_>) -> TokenStream {
     };
     let write_measurement = match input.literal_name() {
         Some(name) => {
-            let escaped = escape(&name, |c| c == ',' || c == ' ');
+            let escaped = inflow_rules::escape::measurement(&name);
             quote!(__writer.measurement_escaped(#escaped);)
         }
         None => quote!(__writer.measurement(<Self as ::inflow::__private::Measurement>::NAME)?;),
@@ -88,7 +88,7 @@ fn impl_measurement(input: &Input<'_>) -> TokenStream {
     tags.sort_by_key(|f| f.column_name());
     let write_tags = tags.iter().map(|field| {
         let member = field.ident;
-        let key = escape(&field.column_name(), is_key_special);
+        let key = inflow_rules::escape::key(&field.column_name());
         let call = spanned_call(field.ty, quote!(TagValue), quote!(as_tag));
         quote! {
             if let ::inflow::__private::Some(__value) = #call(&self.#member) {
@@ -101,7 +101,7 @@ fn impl_measurement(input: &Input<'_>) -> TokenStream {
         .filter(|f| matches!(f.role(), Role::Field | Role::Aggregate))
         .map(|field| {
             let member = field.ident;
-            let key = escape(&field.column_name(), is_key_special);
+            let key = inflow_rules::escape::key(&field.column_name());
             let call = spanned_call(field.ty, quote!(FieldValue), quote!(to_field));
             quote! {
                 if let ::inflow::__private::Some(__value) = #call(&self.#member) {
@@ -154,13 +154,13 @@ fn column(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
         Role::Field | Role::Skip => quote!(Field),
         Role::Aggregate => match (&field.attrs.aggregate, input.source()) {
             (Some(agg), Some(source)) => {
-                let function = &agg.function;
+                let function = agg.function.name;
                 let column = &agg.column;
                 let span = agg.literal.span();
                 // Calling the source's handle checks that the column exists
                 // and is a field, and `assert_numeric` that it is a number,
                 // with errors pointing at the aggregate's string.
-                let of = if agg.is_numeric() {
+                let of = if agg.function.numeric {
                     quote_spanned! {span=> {
                         let __column = <#source>::#column();
                         ::inflow::__private::assert_numeric(&__column);
@@ -491,36 +491,4 @@ fn mentions(ty: &Type, params: &[Ident]) -> bool {
         })
     }
     !params.is_empty() && walk(ty.to_token_stream(), params)
-}
-
-/// Escapes at compile time what the line protocol writer would escape at
-/// run time: a backslash before each special character.
-pub fn escape(text: &str, special: impl Fn(char) -> bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if special(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Tag keys and field keys escape `,`, `=` and space.
-fn is_key_special(c: char) -> bool {
-    c == ',' || c == '=' || c == ' '
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escaping() {
-        assert_eq!(escape("a b,c=d", is_key_special), "a\\ b\\,c\\=d");
-        assert_eq!(
-            escape("a b,c=d\\", |c| c == ',' || c == ' '),
-            "a\\ b\\,c=d\\"
-        );
-    }
 }

@@ -76,11 +76,15 @@ use syn::{parse_macro_input, DeriveInput};
 /// - `#[influx(aggregate = "mean(value)")]`: with `from = Source`, a column
 ///   computed from `Source`'s column `value` (by its Rust name). The
 ///   functions are `count`, `sum`, `mean`, `median`, `mode`, `min`, `max`,
-///   `first`, `last`, `spread`, `stddev`, `percentile` (with the percentile:
-///   `"percentile(value, 95)"`), `distinct` and `integral` (with an optional
-///   unit: `"integral(value, 1s)"`). `sum`, `mean`, `median`, `spread`,
+///   `first`, `last`, `spread`, `stddev`, `percentile` (with the percentile,
+///   a number greater than 0 and at most 100: `"percentile(value, 95)"`,
+///   `"percentile(value, 99.9)"`), `distinct` and `integral` (with an
+///   optional unit, a duration literal: `"integral(value, 1s)"`,
+///   `"integral(value, 1h30m)"`). `sum`, `mean`, `median`, `spread`,
 ///   `stddev`, `percentile` and `integral` need a numeric column; a column
-///   that does not exist or is not numeric does not compile.
+///   that does not exist or is not numeric does not compile, nor does an
+///   argument InfluxDB would refuse. The runtime applies the same rules
+///   (from `inflow-rules`), so what compiles can be fetched.
 ///
 /// Several keys can share one attribute (`#[influx(tag, rename = "id")]`)
 /// and a field can have several attributes.

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use proc_macro2::Span;
+use inflow_rules::name::{self, Problem};
 
 use crate::ast::{Input, Role};
 use crate::attr::{self, Ctxt};
@@ -17,7 +17,12 @@ pub fn validate(cx: &Ctxt, input: &Input<'_>) {
 fn check_container(cx: &Ctxt, input: &Input<'_>) {
     let attrs = &input.attrs;
     if let Some(lit) = &attrs.measurement {
-        check_name(cx, lit.span(), &lit.value(), "measurement name");
+        if let Err(problem) = name::measurement(&lit.value()) {
+            cx.error_at(
+                lit.span(),
+                name_problem(problem, &lit.value(), "measurement name"),
+            );
+        }
         if let Some((from, _)) = &attrs.from {
             cx.error_at(
                 *from,
@@ -95,16 +100,25 @@ fn check_fields(cx: &Ctxt, input: &Input<'_>) {
             continue;
         }
         let name = field.column_name();
-        if let Some(rename) = &a.rename {
-            check_name(cx, rename.span(), &name, "column name");
-        }
-        if name == "time" {
-            let message = if a.rename.is_some() {
-                "InfluxDB drops a tag or field named `time`; choose another name"
-            } else {
-                "InfluxDB drops a tag or field named `time`; mark the field #[influx(time)] if it is the point's time, or give the column another name with #[influx(rename = \"...\")]"
-            };
-            cx.error_at(field.name_span(), message);
+        let rule = if a.tag.is_some() {
+            name::tag_key
+        } else {
+            name::field_key
+        };
+        match rule(&name) {
+            Ok(()) => {}
+            Err(Problem::Time) => {
+                let message = if a.rename.is_some() {
+                    "InfluxDB drops a tag or field named `time`; choose another name"
+                } else {
+                    "InfluxDB drops a tag or field named `time`; mark the field #[influx(time)] if it is the point's time, or give the column another name with #[influx(rename = \"...\")]"
+                };
+                cx.error_at(field.name_span(), message);
+            }
+            Err(problem) => {
+                let span = a.rename.as_ref().map_or(field.name_span(), |r| r.span());
+                cx.error_at(span, name_problem(problem, &name, "column name"));
+            }
         }
     }
 }
@@ -119,7 +133,7 @@ fn check_columns(cx: &Ctxt, input: &Input<'_>) {
             Role::Tag | Role::Skip => {}
         }
         let name = field.column_name();
-        if name == "time" {
+        if name == name::TIME {
             // Already reported: no tag or field may be named `time`.
             continue;
         }
@@ -140,36 +154,26 @@ fn check_columns(cx: &Ctxt, input: &Input<'_>) {
     }
 }
 
-/// What a measurement name or a key must satisfy to be written.
-fn check_name(cx: &Ctxt, span: Span, name: &str, what: &str) {
-    if name.is_empty() {
-        cx.error_at(span, format!("the {what} is empty; InfluxDB needs a name"));
-    } else if name.contains('\n') {
-        cx.error_at(
-            span,
-            format!("the {what} contains a newline, which would end the line; remove it"),
-        );
-    } else if name.ends_with('\\') {
-        cx.error_at(
-            span,
-            format!("the {what} ends in a backslash, which would escape the separator after it; remove it"),
-        );
-    } else if what == "measurement name" && name.starts_with(['#', '\t', '\0']) {
-        cx.error_at(
-            span,
-            format!("the {what} starts with {:?}: InfluxDB reads a line starting with `#` as a comment and skips leading tabs; remove it", &name[..1]),
-        );
-    } else if what == "column name" && has_escaping_backslash(name) {
-        cx.error_at(
-            span,
-            format!("the {what} has a backslash before `,`, `=` or a space, which InfluxDB reads as an escape in a field key; remove it"),
-        );
+/// How to fix a name that `inflow_rules::name` refuses.
+fn name_problem(problem: Problem, text: &str, what: &str) -> String {
+    match problem {
+        Problem::Empty => format!("the {what} is empty; InfluxDB needs a name"),
+        Problem::Newline => {
+            format!("the {what} contains a newline, which would end the line; remove it")
+        }
+        Problem::TrailingBackslash => format!(
+            "the {what} ends in a backslash, which would escape the separator after it; remove it"
+        ),
+        Problem::CommentOrSkippedStart => format!(
+            "the {what} starts with {:?}: InfluxDB reads a line starting with `#` as a comment and skips leading tabs; remove it",
+            text.get(..1).unwrap_or_default()
+        ),
+        Problem::EscapingBackslash if what == "measurement name" => format!(
+            "the {what} has a backslash before `,`, `=` or a space, which InfluxDB reads as an escape, dropping the backslash; remove it"
+        ),
+        Problem::EscapingBackslash => format!(
+            "the {what} has a backslash before `,`, `=` or a space, which InfluxDB reads as an escape in a field key; remove it"
+        ),
+        Problem::Time => format!("InfluxDB drops a tag or field named `time`; rename the {what}"),
     }
-}
-
-/// A backslash before a character line protocol escapes.
-fn has_escaping_backslash(name: &str) -> bool {
-    name.as_bytes()
-        .windows(2)
-        .any(|w| w[0] == b'\\' && matches!(w[1], b',' | b'=' | b' '))
 }

@@ -6,9 +6,15 @@
 //! are double-quoted with `"` and `\` escaped. Backslashes elsewhere are
 //! written as they are (1.x does not unescape them), so a name that ends in
 //! one is refused, as is a newline anywhere but inside a string field, and
-//! a field key with a backslash before `,`, `=` or a space (1.x reads that
-//! pair as an escape in field keys). A measurement may not start with `#`
-//! (a comment to the server) or a tab or NUL (which it skips).
+//! a measurement or field key with a backslash before `,`, `=` or a space
+//! (1.x reads that pair as an escape there). A measurement may not start
+//! with `#` (a comment to the server) or a tab or NUL (which it skips).
+//!
+//! Which names are refused and how they are escaped is decided by
+//! `inflow_rules`, which the derive applies at compile time too.
+
+use inflow_rules::escape::{escape_into, is_key_special, is_measurement_special};
+use inflow_rules::name::{self, Problem};
 
 use crate::error::{Error, InvalidPoint};
 use crate::measurement::{FieldRef, ToLine};
@@ -150,13 +156,9 @@ impl LineWriter<'_> {
 
     /// Checks, escapes and writes a measurement name.
     pub fn measurement(&mut self, name: &str) -> Result<(), InvalidPoint> {
-        if name.is_empty() {
-            return Err(InvalidPoint::EmptyMeasurement);
+        if let Err(problem) = name::measurement(name) {
+            return Err(invalid_name("measurement", name, problem));
         }
-        if name.starts_with(['#', '\t', '\0']) {
-            return Err(InvalidPoint::BadMeasurementStart(name.to_string()));
-        }
-        check_name("measurement", name)?;
         escape_into(self.buf, name.as_bytes(), is_measurement_special);
         Ok(())
     }
@@ -168,7 +170,9 @@ impl LineWriter<'_> {
         if value.is_empty() {
             return Ok(());
         }
-        check_name("tag value", value)?;
+        if let Err(problem) = name::tag_value(value) {
+            return Err(invalid_name("tag value", value, problem));
+        }
         self.buf.push(b',');
         self.buf.extend_from_slice(escaped_key.as_bytes());
         self.buf.push(b'=');
@@ -178,11 +182,15 @@ impl LineWriter<'_> {
 
     /// Checks, escapes and writes a tag. An empty value leaves the tag out.
     pub fn tag(&mut self, key: &str, value: &str) -> Result<(), InvalidPoint> {
-        check_key("tag key", key)?;
+        if let Err(problem) = name::tag_key(key) {
+            return Err(invalid_name("tag key", key, problem));
+        }
         if value.is_empty() {
             return Ok(());
         }
-        check_name("tag value", value)?;
+        if let Err(problem) = name::tag_value(value) {
+            return Err(invalid_name("tag value", value, problem));
+        }
         self.buf.push(b',');
         escape_into(self.buf, key.as_bytes(), is_key_special);
         self.buf.push(b'=');
@@ -207,13 +215,8 @@ impl LineWriter<'_> {
 
     /// Checks, escapes and writes a field.
     pub fn field(&mut self, key: &str, value: FieldRef<'_>) -> Result<(), InvalidPoint> {
-        check_key("field key", key)?;
-        if key
-            .as_bytes()
-            .windows(2)
-            .any(|w| w[0] == b'\\' && is_key_special(w[1]))
-        {
-            return Err(InvalidPoint::EscapingBackslash(key.to_string()));
+        if let Err(problem) = name::field_key(key) {
+            return Err(invalid_name("field key", key, problem));
         }
         self.check_value(key, &value)?;
         self.separator()?;
@@ -315,26 +318,27 @@ fn now_nanos() -> Result<i64, InvalidPoint> {
         .ok_or(InvalidPoint::TimestampOutOfRange)
 }
 
-/// Checks what every measurement, key and tag value must satisfy.
-#[inline(always)]
-fn check_name(what: &'static str, text: &str) -> Result<(), InvalidPoint> {
-    if text.as_bytes().contains(&b'\n') || text.ends_with('\\') {
-        return Err(invalid_name(what, text));
-    }
-    Ok(())
-}
+// The errors are built out of line, so that the checks stay small enough
+// to inline into every generated encoder.
 
-// The errors are built out of line, so that the checks above stay small
-// enough to inline into every generated encoder.
-
+/// The error for `text`, the `what` ("measurement", "tag key", "tag value"
+/// or "field key") that `inflow_rules::name` refused.
 #[cold]
 #[inline(never)]
-fn invalid_name(what: &'static str, text: &str) -> InvalidPoint {
+fn invalid_name(what: &'static str, text: &str, problem: Problem) -> InvalidPoint {
     let text = text.to_string();
-    if text.contains('\n') {
-        InvalidPoint::Newline { what, text }
-    } else {
-        InvalidPoint::TrailingBackslash { what, text }
+    match problem {
+        Problem::Empty => match what {
+            "measurement" => InvalidPoint::EmptyMeasurement,
+            "tag key" => InvalidPoint::EmptyTagKey,
+            // A tag with an empty value is left out before it is checked.
+            _ => InvalidPoint::EmptyFieldKey,
+        },
+        Problem::Newline => InvalidPoint::Newline { what, text },
+        Problem::TrailingBackslash => InvalidPoint::TrailingBackslash { what, text },
+        Problem::CommentOrSkippedStart => InvalidPoint::BadMeasurementStart(text),
+        Problem::EscapingBackslash => InvalidPoint::EscapingBackslash(text),
+        Problem::Time => InvalidPoint::TimeKey { what },
     }
 }
 
@@ -372,57 +376,14 @@ fn key_too_long(len: usize) -> InvalidPoint {
     InvalidPoint::KeyTooLong { len }
 }
 
-fn check_key(what: &'static str, key: &str) -> Result<(), InvalidPoint> {
-    if key.is_empty() {
-        return Err(if what == "tag key" {
-            InvalidPoint::EmptyTagKey
-        } else {
-            InvalidPoint::EmptyFieldKey
-        });
-    }
-    if key == "time" {
-        return Err(InvalidPoint::TimeKey { what });
-    }
-    check_name(what, key)
-}
-
-#[inline]
-fn is_measurement_special(b: u8) -> bool {
-    b == b',' || b == b' '
-}
-
-#[inline]
-fn is_key_special(b: u8) -> bool {
-    b == b',' || b == b'=' || b == b' '
-}
-
-/// Copies `bytes` into `buf`, putting a backslash before each byte for which
-/// `special` holds. Runs without special bytes are copied in one go.
-#[inline]
-fn escape_into(buf: &mut Vec<u8>, bytes: &[u8], special: impl Fn(u8) -> bool) {
-    let mut run_start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if special(b) {
-            buf.extend_from_slice(&bytes[run_start..i]);
-            buf.push(b'\\');
-            run_start = i;
-        }
-    }
-    buf.extend_from_slice(&bytes[run_start..]);
-}
-
 /// Escapes a measurement name; what the derive does at compile time.
 pub fn escape_measurement(name: &str) -> String {
-    let mut out = Vec::with_capacity(name.len());
-    escape_into(&mut out, name.as_bytes(), is_measurement_special);
-    String::from_utf8(out).expect("escaping keeps UTF-8")
+    inflow_rules::escape::measurement(name)
 }
 
 /// Escapes a tag key, tag value or field key.
 pub fn escape_key(key: &str) -> String {
-    let mut out = Vec::with_capacity(key.len());
-    escape_into(&mut out, key.as_bytes(), is_key_special);
-    String::from_utf8(out).expect("escaping keeps UTF-8")
+    inflow_rules::escape::key(key)
 }
 
 #[cfg(test)]
@@ -655,6 +616,19 @@ mod tests {
         }
         let p = Point::new("m").field("a\\b", 1i64).timestamp_nanos(0);
         assert_eq!(line(&p).unwrap(), "m a\\b=1i 0\n");
+        // The server stores a measurement `a\ b` as `a b`.
+        for name in ["a\\ b", "a\\,b", "a\\=b"] {
+            assert!(matches!(
+                reason(&Point::new(name).field("f", 1i64)),
+                InvalidPoint::EscapingBackslash(_)
+            ));
+        }
+        // In a tag key the pair is stored as written.
+        let p = Point::new("m")
+            .tag("a\\ b", "c\\,d")
+            .field("f", 1i64)
+            .timestamp_nanos(0);
+        assert_eq!(line(&p).unwrap(), "m,a\\\\ b=c\\\\,d f=1i 0\n");
     }
 
     #[test]

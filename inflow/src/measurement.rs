@@ -50,7 +50,8 @@ pub enum ColumnKind {
     /// A field.
     Field,
     /// An aggregate over a field of the source measurement, such as
-    /// `mean("value")`.
+    /// `mean("value")`. A function or argument that `#[derive(Measurement)]`
+    /// refuses is refused by [`Select`](crate::query::Select) too.
     Aggregate {
         /// The InfluxQL function, such as `mean`.
         function: &'static str,

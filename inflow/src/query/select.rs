@@ -6,11 +6,14 @@ use std::ops::{Bound, RangeBounds};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use inflow_rules::aggregate;
 
 use super::columns::Tag;
-use super::exec::{QuerySpec, RowStream, TypedQuery};
 use super::expr::{push_float, Condition, Lit, Literal, Node, Op, Subject};
 use super::quote::{duration_literal, push_quoted};
+use super::raw::TypedQuery;
+use super::spec::QuerySpec;
+use super::stream::RowStream;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::measurement::{ColumnKind, Measurement};
@@ -132,9 +135,12 @@ impl Fill {
 /// ```
 ///
 /// Anything the builder cannot write as valid InfluxQL (a NaN literal, a
-/// time condition inside `OR`, a zero `GROUP BY` interval, `limit(0)`, ...)
-/// is reported by the fetch methods as [`Error::Config`], and the query is
-/// not sent.
+/// time condition inside `OR`, a zero `GROUP BY` interval, `limit(0)`, an
+/// aggregate column whose function or argument the server would refuse,
+/// ...) is reported by the fetch methods as [`Error::Config`], and the
+/// query is not sent. Aggregates are checked by the same rules
+/// `#[derive(Measurement)]` applies at compile time, so a derived struct
+/// never fails here for its aggregates.
 #[must_use = "a query does nothing until it is fetched"]
 pub struct Select<'c, T> {
     client: &'c Client,
@@ -207,7 +213,7 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
             soffset: None,
             tz: None,
             database: None,
-            retention_policy: client.inner.retention_policy.clone(),
+            retention_policy: client.retention_policy().map(str::to_string),
             error: None,
             marker: PhantomData,
         }
@@ -421,20 +427,12 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
                 ColumnKind::Field => selected += 1,
                 ColumnKind::Aggregate { function, arg, .. } => {
                     selected += 1;
-                    if !is_function_name(function) {
+                    if let Err(problem) = aggregate::check(function, arg) {
                         return Some(format!(
-                            "column {:?}: {function:?} is not an InfluxQL function name",
-                            column.name
+                            "column {:?}: {}",
+                            column.name,
+                            aggregate_problem(problem, function, arg.unwrap_or_default())
                         ));
-                    }
-                    if let Some(arg) = arg {
-                        if !is_number(arg) && !is_duration(arg) {
-                            return Some(format!(
-                                "column {:?}: the argument {arg:?} of {function} is neither \
-                                 a number nor a duration",
-                                column.name
-                            ));
-                        }
                     }
                 }
                 ColumnKind::Tag | ColumnKind::Time => {}
@@ -631,33 +629,33 @@ fn limit_and_offset(limit: Option<u64>, offset: Option<u64>) -> (Option<u64>, Op
     }
 }
 
-/// An InfluxQL function name: a bare identifier.
-fn is_function_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// A number literal: `95`, `99.9`, `-1`.
-fn is_number(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
-    !int.is_empty()
-        && !frac.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// A duration literal: `10m`, `1s`, `500ms`.
-fn is_duration(text: &str) -> bool {
-    let unit_at = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    unit_at > 0
-        && matches!(
-            &text[unit_at..],
-            "ns" | "u" | "µ" | "ms" | "s" | "m" | "h" | "d" | "w"
-        )
+/// Why `inflow_rules::aggregate` refuses `function(column, arg)`, for
+/// [`Error::Config`]; the derive refuses the same at compile time.
+fn aggregate_problem(problem: aggregate::Problem, function: &str, arg: &str) -> String {
+    use aggregate::Problem;
+    match problem {
+        Problem::UnknownFunction => {
+            let names: Vec<&str> = aggregate::FUNCTIONS.iter().map(|f| f.name).collect();
+            format!(
+                "{function:?} is not an aggregate function; expected one of {}",
+                names.join(", ")
+            )
+        }
+        Problem::MissingPercentile => {
+            "percentile needs the percentile, a number greater than 0 and at most 100".to_string()
+        }
+        Problem::BadPercentile => format!(
+            "the percentile {arg:?} is not a number greater than 0 and at most 100 that \
+             InfluxQL reads"
+        ),
+        Problem::BadUnit => format!(
+            "the unit {arg:?} of integral is not a positive duration literal, such as 1s \
+             or 1h30m"
+        ),
+        Problem::UnexpectedArgument => {
+            format!("{function} takes only a column, not the argument {arg:?}")
+        }
+    }
 }
 
 impl Client {
@@ -914,6 +912,11 @@ mod tests {
         "percentile",
         Some("95) FROM y; DROP DATABASE z; --")
     );
+    aggregate_struct!(Percentile, "percentile", Some(".5"));
+    aggregate_struct!(BadUnit, "integral", Some("1.5s"));
+    aggregate_struct!(NoPercentile, "percentile", None);
+    aggregate_struct!(ExtraArg, "mean", Some("3"));
+    aggregate_struct!(NotAnAggregate, "moving_average", Some("2"));
 
     fn client() -> Client {
         Client::new("http://localhost:8086/weather").unwrap()
@@ -1500,14 +1503,16 @@ mod tests {
             c.select::<Integral>().into_query().unwrap().to_influxql(),
             r#"SELECT integral("value", 10m) AS "x" FROM "temperature""#
         );
-        assert!(error(c.select::<BadFunction>()).contains("not an InfluxQL function name"));
-        assert!(error(c.select::<BadArg>()).contains("neither a number nor a duration"));
-        assert!(is_function_name("mean") && is_function_name("moving_average"));
-        assert!(!is_function_name("") && !is_function_name("1x") && !is_function_name("a b"));
-        assert!(is_number("95") && is_number("99.9") && is_number("-1"));
-        assert!(!is_number("") && !is_number("1.") && !is_number(".") && !is_number("-"));
-        assert!(is_duration("10m") && is_duration("1s") && is_duration("500ms"));
-        assert!(!is_duration("m") && !is_duration("10 m") && !is_duration("1s)"));
+        assert!(error(c.select::<BadFunction>()).contains("is not an aggregate function"));
+        assert!(error(c.select::<BadArg>()).contains("is not a number greater than 0"));
+        assert!(error(c.select::<BadUnit>()).contains("not a positive duration literal"));
+        assert!(error(c.select::<NoPercentile>()).contains("percentile needs the percentile"));
+        assert!(error(c.select::<ExtraArg>()).contains("mean takes only a column"));
+        assert!(error(c.select::<NotAnAggregate>()).contains("\"moving_average\" is not"));
+        assert_eq!(
+            c.select::<Percentile>().into_query().unwrap().to_influxql(),
+            r#"SELECT percentile("value", .5) AS "x" FROM "temperature""#
+        );
     }
 
     #[test]

@@ -1,0 +1,99 @@
+//! Line-protocol escaping of measurement names and keys, as InfluxDB 1.x
+//! reads them: a measurement escapes `,` and space; tag keys, tag values
+//! and field keys escape `,`, `=` and space. A backslash is put before each
+//! such character; backslashes themselves are written as they are, since
+//! 1.x does not unescape them (see [`name`](crate::name) for the names
+//! that this leaves unwritable).
+
+/// Whether a measurement name escapes `b`: `,` and space.
+#[inline]
+pub fn is_measurement_special(b: u8) -> bool {
+    b == b',' || b == b' '
+}
+
+/// Whether a tag key, tag value or field key escapes `b`: `,`, `=` and
+/// space.
+#[inline]
+pub fn is_key_special(b: u8) -> bool {
+    b == b',' || b == b'=' || b == b' '
+}
+
+/// Appends `bytes` to `buf` with a backslash before each byte for which
+/// `special` holds. Runs without special bytes are copied in one go.
+#[inline]
+pub fn escape_into(buf: &mut Vec<u8>, bytes: &[u8], special: impl Fn(u8) -> bool) {
+    let mut run_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if special(b) {
+            buf.extend_from_slice(&bytes[run_start..i]);
+            buf.push(b'\\');
+            run_start = i;
+        }
+    }
+    buf.extend_from_slice(&bytes[run_start..]);
+}
+
+/// A measurement name, escaped.
+pub fn measurement(name: &str) -> String {
+    escaped(name, is_measurement_special)
+}
+
+/// A tag key, tag value or field key, escaped.
+pub fn key(key: &str) -> String {
+    escaped(key, is_key_special)
+}
+
+fn escaped(text: &str, special: impl Fn(u8) -> bool) -> String {
+    let mut out = Vec::with_capacity(text.len());
+    escape_into(&mut out, text.as_bytes(), special);
+    // Only ASCII bytes are escaped, and a backslash is put before them.
+    String::from_utf8(out).expect("escaping keeps UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measurements_escape_comma_and_space_only() {
+        assert_eq!(measurement("a b,c=d"), "a\\ b\\,c=d");
+        assert_eq!(measurement("plain"), "plain");
+        assert_eq!(measurement(""), "");
+        assert_eq!(measurement(" ,"), "\\ \\,");
+    }
+
+    #[test]
+    fn keys_escape_comma_equals_and_space() {
+        assert_eq!(key("a b,c=d"), "a\\ b\\,c\\=d");
+        assert_eq!(key("=="), "\\=\\=");
+    }
+
+    #[test]
+    fn backslashes_quotes_and_unicode_are_kept() {
+        assert_eq!(key("C:\\dir"), "C:\\dir");
+        assert_eq!(key("x\\"), "x\\");
+        assert_eq!(key("\"q\""), "\"q\"");
+        assert_eq!(measurement("température 🌡"), "température\\ 🌡");
+        assert_eq!(key("naïve=日本"), "naïve\\=日本");
+    }
+
+    #[test]
+    fn escape_into_appends() {
+        let mut buf = b"m,".to_vec();
+        escape_into(&mut buf, b"k y", is_key_special);
+        assert_eq!(buf, b"m,k\\ y");
+    }
+
+    #[test]
+    fn special_bytes() {
+        let all: Vec<u8> = (0..=255).collect();
+        let m: Vec<u8> = all
+            .iter()
+            .copied()
+            .filter(|&b| is_measurement_special(b))
+            .collect();
+        let k: Vec<u8> = all.iter().copied().filter(|&b| is_key_special(b)).collect();
+        assert_eq!(m, b" ,");
+        assert_eq!(k, b" ,=");
+    }
+}
