@@ -40,6 +40,7 @@ impl Consistency {
 
 /// Per-call settings of a write, overriding the client's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use]
 pub struct WriteOptions {
     /// The retention policy to write into.
     pub retention_policy: Option<String>,
@@ -342,6 +343,7 @@ impl Client {
 }
 
 /// Builds a [`Client`].
+#[must_use = "a builder does nothing until .build() is called"]
 pub struct ClientBuilder {
     urls: Vec<String>,
     database: Option<String>,

@@ -131,6 +131,11 @@ pub enum Error {
     /// The client was configured wrongly (a bad URL, a missing database).
     #[error("configuration error: {0}")]
     Config(String),
+    /// The API was used in a way that cannot work, and nothing was sent: a
+    /// savepoint from before the last commit or rollback, a `SELECT` the
+    /// builder holds that InfluxQL cannot express.
+    #[error("misuse: {0}")]
+    Misuse(String),
     /// The request could not be built (a header or URL the HTTP stack
     /// refuses); nothing was sent, and sending it again cannot help.
     #[error("the request could not be built: {0}")]
@@ -269,9 +274,10 @@ pub enum InvalidPoint {
     /// tab or NUL (which the server skips).
     #[error("measurement {0:?} starts with a character the server reads as a comment or skips")]
     BadMeasurementStart(String),
-    /// A field key with a backslash before `,`, `=` or a space: the server
-    /// reads it as an escape and the line no longer parses.
-    #[error("field key {0:?} has a backslash before `,`, `=` or a space")]
+    /// A measurement or field key with a backslash before `,`, `=` or a
+    /// space: the server reads it as an escape, and stores another name or
+    /// refuses the line.
+    #[error("measurement or field key {0:?} has a backslash before `,`, `=` or a space, which the server reads as an escape")]
     EscapingBackslash(String),
     /// `time` cannot be a tag or field key: the server drops it.
     #[error("{what} may not be named \"time\"; the server drops it")]

@@ -17,7 +17,30 @@ use inflow_rules::escape::{escape_into, is_key_special, is_measurement_special};
 use inflow_rules::name::{self, Problem};
 
 use crate::error::{Error, InvalidPoint};
-use crate::measurement::{FieldRef, ToLine};
+
+/// Anything that can be written as one line: every
+/// [`Measurement`](crate::Measurement), and [`Point`](crate::Point).
+pub trait ToLine {
+    /// The measurement name, for error messages.
+    fn measurement_name(&self) -> &str;
+    /// Writes the line; see [`Measurement::encode`](crate::Measurement::encode).
+    fn encode(&self, writer: &mut LineWriter<'_>) -> Result<(), InvalidPoint>;
+}
+
+/// A field value as line protocol knows it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldRef<'a> {
+    /// A float; NaN and infinities are refused.
+    Float(f64),
+    /// A signed integer (`i` suffix).
+    Int(i64),
+    /// An unsigned integer (`u` suffix where enabled, `i` otherwise).
+    UInt(u64),
+    /// A boolean.
+    Bool(bool),
+    /// A string.
+    Str(&'a str),
+}
 
 /// The largest string field inflow writes, in bytes.
 pub const MAX_STRING_FIELD_LEN: usize = 64 * 1024;

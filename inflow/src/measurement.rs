@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::InvalidPoint;
 use crate::line_protocol::LineWriter;
+pub use crate::line_protocol::{FieldRef, ToLine};
 
 /// A struct that maps to an InfluxDB measurement: derive it with
 /// `#[derive(Measurement)]`.
@@ -71,15 +72,6 @@ pub struct Column {
     pub kind: ColumnKind,
 }
 
-/// Anything that can be written as one line: every [`Measurement`], and
-/// [`Point`].
-pub trait ToLine {
-    /// The measurement name, for error messages.
-    fn measurement_name(&self) -> &str;
-    /// Writes the line; see [`Measurement::encode`].
-    fn encode(&self, writer: &mut LineWriter<'_>) -> Result<(), InvalidPoint>;
-}
-
 impl<T: Measurement + ?Sized> ToLine for T {
     fn measurement_name(&self) -> &str {
         T::NAME
@@ -89,21 +81,6 @@ impl<T: Measurement + ?Sized> ToLine for T {
     fn encode(&self, writer: &mut LineWriter<'_>) -> Result<(), InvalidPoint> {
         Measurement::encode(self, writer)
     }
-}
-
-/// A field value as line protocol knows it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum FieldRef<'a> {
-    /// A float; NaN and infinities are refused.
-    Float(f64),
-    /// A signed integer (`i` suffix).
-    Int(i64),
-    /// An unsigned integer (`u` suffix where enabled, `i` otherwise).
-    UInt(u64),
-    /// A boolean.
-    Bool(bool),
-    /// A string.
-    Str(&'a str),
 }
 
 /// A Rust type that can be an InfluxDB field. `None` leaves the field out.
@@ -397,6 +374,7 @@ field_data_from!(Str: String, &str);
 /// It is validated and encoded exactly as a derived struct is, when it is
 /// written or added to a session.
 #[derive(Debug, Clone, PartialEq)]
+#[must_use]
 pub struct Point {
     measurement: String,
     tags: Vec<(String, String)>,

@@ -41,6 +41,7 @@ use crate::transport::RetryPolicy;
 
 /// Settings of a [`Session`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use]
 pub struct SessionOptions {
     autocommit_every: Option<usize>,
     max_batch_bytes: Option<usize>,
@@ -272,7 +273,7 @@ impl Session {
     /// the last commit or rollback no longer applies and is refused.
     pub fn rollback_to(&mut self, savepoint: Savepoint) -> Result<()> {
         if savepoint.generation != self.generation || savepoint.points > self.len() {
-            return Err(Error::Config(
+            return Err(Error::Misuse(
                 "savepoint was taken before the last commit or rollback".into(),
             ));
         }

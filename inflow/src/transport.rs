@@ -18,6 +18,7 @@ use crate::error::Error;
 /// `4xx` answers are returned at once. Writes are safe to retry: a point
 /// whose timestamp is fixed overwrites itself instead of duplicating.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
 pub struct RetryPolicy {
     /// Attempts in all, the first included; `1` turns retries off.
     pub max_attempts: u32,

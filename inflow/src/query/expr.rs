@@ -337,7 +337,7 @@ fn write_joined(out: &mut String, nodes: &[Node], separator: &str) {
 /// comparisons (`NOT (a > 1 AND b = 'x')` is written `a <= 1 OR b != 'x'`).
 ///
 /// InfluxDB 1.x cannot evaluate a condition on `time` inside an `OR`; such
-/// a condition makes the query fail with [`Error::Config`](crate::Error)
+/// a condition makes the query fail with [`Error::Misuse`](crate::Error::Misuse)
 /// before it is sent, as do literals that InfluxQL cannot express (NaN,
 /// infinities, times outside InfluxDB's range).
 ///

@@ -34,7 +34,7 @@ pub enum Fill {
     Linear,
     /// `fill(x)`: this value (truncated toward zero in integer columns,
     /// such as a `count`). NaN and infinities cannot be written in
-    /// InfluxQL: the query then fails with [`Error::Config`].
+    /// InfluxQL: the query then fails with [`Error::Misuse`].
     Value(f64),
 }
 
@@ -137,7 +137,7 @@ impl Fill {
 /// Anything the builder cannot write as valid InfluxQL (a NaN literal, a
 /// time condition inside `OR`, a zero `GROUP BY` interval, `limit(0)`, an
 /// aggregate column whose function or argument the server would refuse,
-/// ...) is reported by the fetch methods as [`Error::Config`], and the
+/// ...) is reported by the fetch methods as [`Error::Misuse`], and the
 /// query is not sent. Aggregates are checked by the same rules
 /// `#[derive(Measurement)]` applies at compile time, so a derived struct
 /// never fails here for its aggregates.
@@ -286,7 +286,7 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
 
     /// `LIMIT n`: at most `n` rows (per series, when grouped). InfluxQL
     /// reads `LIMIT 0` as no limit at all, so `limit(0)` is refused with
-    /// [`Error::Config`].
+    /// [`Error::Misuse`].
     pub fn limit(mut self, n: u64) -> Self {
         if n == 0 {
             self.fail("limit(0): InfluxQL reads LIMIT 0 as no limit".into());
@@ -349,7 +349,7 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
     /// `GROUP BY time(interval)`: one row per interval, for aggregate
     /// structs. Bound the time range ([`time_range`](Self::time_range),
     /// [`since`](Self::since)): without it the server fills every interval
-    /// since 1677. A zero interval is refused with [`Error::Config`].
+    /// since 1677. A zero interval is refused with [`Error::Misuse`].
     pub fn group_by_time(mut self, interval: Duration) -> Self {
         if interval.is_zero() {
             self.fail("group_by_time: the interval must be longer than zero".into());
@@ -450,7 +450,7 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
 
     /// The query as InfluxQL. If the builder holds something InfluxQL
     /// cannot express (see [`Select`]), the text says so in a form no
-    /// server parses, and the fetch methods return [`Error::Config`].
+    /// server parses, and the fetch methods return [`Error::Misuse`].
     pub fn to_influxql(&self) -> String {
         let mut q = String::with_capacity(128);
         q.push_str("SELECT ");
@@ -561,11 +561,11 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
     }
 
     /// The query, ready to run: a [`TypedQuery`] (times asked for as
-    /// `epoch=ns`). Fails with [`Error::Config`] when the builder holds
+    /// `epoch=ns`). Fails with [`Error::Misuse`] when the builder holds
     /// something InfluxQL cannot express.
     pub fn into_query(self) -> Result<TypedQuery<'c, T>> {
         if let Some(problem) = self.problem() {
-            return Err(Error::Config(format!(
+            return Err(Error::Misuse(format!(
                 "cannot build SELECT from {}: {problem}",
                 <T::Source as Measurement>::NAME
             )));
@@ -630,7 +630,7 @@ fn limit_and_offset(limit: Option<u64>, offset: Option<u64>) -> (Option<u64>, Op
 }
 
 /// Why `inflow_rules::aggregate` refuses `function(column, arg)`, for
-/// [`Error::Config`]; the derive refuses the same at compile time.
+/// [`Error::Misuse`]; the derive refuses the same at compile time.
 fn aggregate_problem(problem: aggregate::Problem, function: &str, arg: &str) -> String {
     use aggregate::Problem;
     match problem {
@@ -946,7 +946,7 @@ mod tests {
 
     fn error<T: FromRow + 'static>(select: Select<'_, T>) -> String {
         match select.into_query() {
-            Err(Error::Config(message)) => message,
+            Err(Error::Misuse(message)) => message,
             Err(other) => panic!("expected a configuration error, got {other:?}"),
             Ok(query) => panic!(
                 "expected a configuration error, got {}",

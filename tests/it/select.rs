@@ -1323,7 +1323,7 @@ async fn what_influxql_cannot_express_is_never_sent() {
     for select in refused {
         let text = select.to_influxql();
         assert!(
-            matches!(select.fetch().await, Err(Error::Config(_))),
+            matches!(select.fetch().await, Err(Error::Misuse(_))),
             "{text}"
         );
     }
@@ -1334,7 +1334,7 @@ async fn what_influxql_cannot_express_is_never_sent() {
     for select in refused {
         let text = select.to_influxql();
         assert!(
-            matches!(select.fetch().await, Err(Error::Config(_))),
+            matches!(select.fetch().await, Err(Error::Misuse(_))),
             "{text}"
         );
     }

@@ -258,7 +258,7 @@ async fn rules_builder_and_server_agree_on_every_case() {
                 assert!(accepted, "Select accepts {case}");
                 assert_eq!(query, text);
             }
-            Err(Error::Config(message)) => {
+            Err(Error::Misuse(message)) => {
                 assert!(!accepted, "Select refuses {case}: {message}");
                 assert!(message.contains(r#"column "x""#), "{message}");
             }

@@ -95,7 +95,7 @@ async fn rollback_and_savepoints_leave_exactly_the_kept_points() {
     assert_eq!(session.len(), 10);
     session.commit().await.unwrap();
     // A savepoint from before the commit no longer applies.
-    assert!(matches!(session.rollback_to(keep), Err(Error::Config(_))));
+    assert!(matches!(session.rollback_to(keep), Err(Error::Misuse(_))));
     let rows = client.query("SELECT seq FROM m").await.unwrap();
     let mut seqs: Vec<i64> = rows
         .series()
