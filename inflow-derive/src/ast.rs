@@ -5,7 +5,8 @@ use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, Fields, Generics, Ident, Type};
 
-use crate::attr::{self, Ctxt};
+use crate::attr;
+use crate::ctxt::Ctxt;
 
 /// A struct with named fields and its attributes.
 pub struct Input<'a> {

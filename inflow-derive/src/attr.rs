@@ -1,14 +1,15 @@
 //! Reading `#[influx(...)]` attributes: the names of all keys live here, and
 //! every mistake in one attribute is recorded without stopping at the first.
 
-use std::cell::RefCell;
-use std::fmt::Display;
-
 use inflow_rules::aggregate::{self, Function, Problem};
 use proc_macro2::Span;
-use quote::ToTokens;
+
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, Expr, ExprLit, Ident, Lit, LitStr, Token, Type};
+
+use quote::ToTokens;
+
+use crate::ctxt::Ctxt;
 
 /// The attribute every key lives in.
 pub const INFLUX: &str = "influx";
@@ -35,42 +36,6 @@ pub const AGGREGATE: &str = "aggregate";
 pub const CONTAINER_KEYS: &[&str] = &[MEASUREMENT, FROM, WRITE_ONLY];
 /// Keys allowed on a field.
 pub const FIELD_KEYS: &[&str] = &[TAG, TIME, RENAME, SKIP, AGGREGATE];
-
-/// Collects every error of one derive, so that all of them are reported in
-/// one build (serde_derive's `Ctxt`).
-#[derive(Default)]
-pub struct Ctxt {
-    errors: RefCell<Vec<syn::Error>>,
-}
-
-impl Ctxt {
-    /// Records an error spanned at `tokens`.
-    pub fn error_spanned_by(&self, tokens: impl ToTokens, message: impl Display) {
-        self.syn_error(syn::Error::new_spanned(tokens, message));
-    }
-
-    /// Records an error at `span`.
-    pub fn error_at(&self, span: Span, message: impl Display) {
-        self.syn_error(syn::Error::new(span, message));
-    }
-
-    /// Records a parse error.
-    pub fn syn_error(&self, error: syn::Error) {
-        self.errors.borrow_mut().push(error);
-    }
-
-    /// All recorded errors, combined into one, or `Ok` when there are none.
-    pub fn check(self) -> Result<(), syn::Error> {
-        let mut errors = self.errors.into_inner().into_iter();
-        let Some(mut combined) = errors.next() else {
-            return Ok(());
-        };
-        for error in errors {
-            combined.combine(error);
-        }
-        Err(combined)
-    }
-}
 
 /// `#[influx(...)]` on the struct.
 #[derive(Default)]

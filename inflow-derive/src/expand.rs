@@ -1,14 +1,16 @@
 //! Code generation. Everything generated reaches inflow through
 //! `::inflow::__private` and lives in one `const _: () = { ... };`.
 
-use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
-use syn::ext::IdentExt;
+
 use syn::spanned::Spanned;
-use syn::{DeriveInput, Type, WhereClause, WherePredicate};
+use syn::{DeriveInput, Type};
 
 use crate::ast::{Field, Input, Role};
-use crate::attr::Ctxt;
+use crate::ctxt::Ctxt;
+use crate::generics::{bounded_where, Bounds};
+use crate::handles::handles;
 use crate::{fallback, valid};
 
 /// The whole derive: parse, validate, then expand, or fall back when
@@ -346,149 +348,4 @@ fn decoder(field: &Field<'_>, tag: &str, other: &str) -> TokenStream {
         ty.span(),
     );
     quote_spanned!(ty.span()=> ::inflow::__private::#function::<#ty>)
-}
-
-/// The typed column handles: one `pub const fn` per column, named after the
-/// Rust field.
-pub fn handles(input: &Input<'_>) -> TokenStream {
-    let ident = input.ident;
-    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
-    let params = type_params(input);
-    let fns = input.columns().map(|field| {
-        let member = field.ident;
-        let ty = field.ty;
-        let column = field.column_name();
-        let (what, ret, ctor) = match field.role() {
-            Role::Time => (
-                "the column",
-                quote!(::inflow::__private::Time<Self>),
-                quote!(Time),
-            ),
-            Role::Tag => (
-                "the tag",
-                quote!(::inflow::__private::Tag<Self>),
-                quote!(Tag),
-            ),
-            Role::Field | Role::Aggregate | Role::Skip => {
-                // Spanned from the type's first token to its last, so that a
-                // type without `ColumnType` is underlined whole.
-                let (first, last) = first_and_last_span(ty);
-                let open = quote_spanned!(first=> ::inflow::__private::Field<Self, <);
-                let close = quote_spanned!(last=> as ::inflow::__private::ColumnType>::Scalar>);
-                ("the field", quote!(#open #ty #close), quote!(Field))
-            }
-        };
-        let bound = match field.role() {
-            Role::Field | Role::Aggregate if mentions(ty, &params) => {
-                quote!(where #ty: ::inflow::__private::ColumnType)
-            }
-            _ => TokenStream::new(),
-        };
-        let rust_name = member.unraw().to_string();
-        let doc = if rust_name == column {
-            format!("Column handle for {what} `{column}` of `{ident}`.")
-        } else {
-            format!("Column handle for {what} `{column}` (Rust field `{rust_name}`) of `{ident}`.")
-        };
-        let field_docs: Vec<_> = field.docs().collect();
-        let separator = (!field_docs.is_empty()).then(|| quote!(#[doc = ""]));
-        quote! {
-            #[doc = #doc]
-            #separator
-            #(#field_docs)*
-            #[inline]
-            pub const fn #member() -> #ret #bound {
-                ::inflow::__private::#ctor::new(#column)
-            }
-        }
-    });
-    quote! {
-        #[allow(dead_code, non_snake_case)]
-        impl #impl_generics #ident #ty_generics #where_clause {
-            #(#fns)*
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Bounds {
-    Write,
-    Read,
-}
-
-/// The struct's where clause plus, for each field whose type names a type
-/// parameter, the bound its role needs: `TagValue`, `FieldValue` and
-/// `TimeValue` to write; also `FromTag`, `FromCell` and `Default` to read.
-fn bounded_where(input: &Input<'_>, bounds: Bounds) -> Option<WhereClause> {
-    let params = type_params(input);
-    let mut clause = input.generics.where_clause.clone();
-    if params.is_empty() {
-        return clause;
-    }
-    let predicates = &mut clause
-        .get_or_insert_with(|| syn::parse_quote!(where))
-        .predicates;
-    for field in &input.fields {
-        let ty = field.ty;
-        if !mentions(ty, &params) {
-            continue;
-        }
-        let mut push = |bound: TokenStream| {
-            let predicate: WherePredicate = syn::parse_quote!(#ty: #bound);
-            predicates.push(predicate);
-        };
-        match (field.role(), bounds) {
-            (Role::Skip, Bounds::Write) => {}
-            (Role::Skip, Bounds::Read) => push(quote!(::inflow::__private::Default)),
-            (Role::Tag, _) => {
-                push(quote!(::inflow::__private::TagValue));
-                if bounds == Bounds::Read {
-                    push(quote!(::inflow::__private::FromTag));
-                }
-            }
-            (Role::Time, _) => {
-                push(quote!(::inflow::__private::TimeValue));
-                if bounds == Bounds::Read {
-                    push(quote!(::inflow::__private::FromCell));
-                }
-            }
-            (Role::Field | Role::Aggregate, _) => {
-                push(quote!(::inflow::__private::FieldValue));
-                if bounds == Bounds::Read {
-                    push(quote!(::inflow::__private::FromCell));
-                }
-            }
-        }
-    }
-    clause
-}
-
-/// The struct's type and const parameters: a field type that names one
-/// gets bounds in the where clause instead of being checked as it is.
-fn type_params(input: &Input<'_>) -> Vec<Ident> {
-    let generics = input.generics;
-    let types = generics.type_params().map(|p| p.ident.clone());
-    types
-        .chain(generics.const_params().map(|p| p.ident.clone()))
-        .collect()
-}
-
-/// The spans of the first and the last token of `ty`.
-fn first_and_last_span(ty: &Type) -> (Span, Span) {
-    let mut tokens = ty.to_token_stream().into_iter();
-    let first = tokens.next().map_or_else(|| ty.span(), |t| t.span());
-    let last = tokens.last().map_or(first, |t| t.span());
-    (first, last)
-}
-
-/// Whether `ty` names one of `params`.
-fn mentions(ty: &Type, params: &[Ident]) -> bool {
-    fn walk(tokens: TokenStream, params: &[Ident]) -> bool {
-        tokens.into_iter().any(|tree| match tree {
-            TokenTree::Ident(ident) => params.contains(&ident),
-            TokenTree::Group(group) => walk(group.stream(), params),
-            _ => false,
-        })
-    }
-    !params.is_empty() && walk(ty.to_token_stream(), params)
 }

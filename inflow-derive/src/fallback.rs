@@ -8,7 +8,7 @@ use syn::ext::IdentExt;
 use syn::DeriveInput;
 
 use crate::ast::{snake_case, Input};
-use crate::expand;
+use crate::handles::handles;
 
 pub fn expand(node: &DeriveInput, input: Option<&Input<'_>>, error: syn::Error) -> TokenStream {
     let errors = error.into_compile_error();
@@ -58,7 +58,7 @@ pub fn expand(node: &DeriveInput, input: Option<&Input<'_>>, error: syn::Error) 
     } else {
         TokenStream::new()
     };
-    let handles = input.map(expand::handles);
+    let handles = input.map(handles);
     quote! {
         #errors
         const _: () = {

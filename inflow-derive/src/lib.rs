@@ -10,8 +10,11 @@
 
 mod ast;
 mod attr;
+mod ctxt;
 mod expand;
 mod fallback;
+mod generics;
+mod handles;
 mod valid;
 
 use proc_macro::TokenStream;

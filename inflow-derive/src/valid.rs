@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use inflow_rules::name::{self, Problem};
 
 use crate::ast::{Input, Role};
-use crate::attr::{self, Ctxt};
+use crate::attr;
+use crate::ctxt::Ctxt;
 
 pub fn validate(cx: &Ctxt, input: &Input<'_>) {
     check_container(cx, input);

@@ -11,7 +11,8 @@ use std::marker::PhantomData;
 
 use super::format::{Format, Framer, JsonDocuments, Run, DEFAULT_MAX_DOCUMENT_BYTES};
 use super::layout::Progress;
-use super::{json_fast, json_serde, msgpack, FromRow};
+use super::row::FromRow;
+use super::{json_fast, json_serde, msgpack};
 use crate::error::{DecodeError, Error};
 
 /// Decodes the documents of one response into rows of `T`, keeping track

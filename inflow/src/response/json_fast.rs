@@ -11,8 +11,9 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use super::cell::Cell;
 use super::layout::Layout;
-use super::{Cell, FromRow, RowBuilder};
+use super::row::{FromRow, RowBuilder};
 
 /// The scanner gave up; the serde path decides.
 #[derive(Debug, PartialEq, Eq)]

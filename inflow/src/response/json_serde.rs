@@ -10,9 +10,10 @@ use std::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use super::cell::Cell;
 use super::format::snippet;
 use super::layout::{Layout, Progress};
-use super::{Cell, FromRow, RowBuilder};
+use super::row::{FromRow, RowBuilder};
 use crate::error::{DecodeError, Error};
 
 /// Decodes one JSON document's rows into `out`, and moves `progress` on.

@@ -4,7 +4,8 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::{Cell, FromRow, RowBuilder};
+use super::cell::Cell;
+use super::row::{FromRow, RowBuilder};
 use crate::error::DecodeError;
 
 /// The layout of one series: where each column goes, and the values of

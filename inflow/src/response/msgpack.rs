@@ -16,8 +16,9 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use super::cell::Cell;
 use super::layout::{Layout, Progress};
-use super::{Cell, FromRow, RowBuilder};
+use super::row::{FromRow, RowBuilder};
 use crate::error::{DecodeError, Error};
 
 fn malformed(what: impl std::fmt::Display) -> Error {
