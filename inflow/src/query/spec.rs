@@ -7,10 +7,7 @@
 //! inside a series marked as continuing, which the decoder reports. A
 //! plain answer cannot tell a cut series from a whole one.
 
-use std::time::Duration;
-
 use reqwest::Method;
-use tokio::time::Instant;
 
 use super::statement::is_mutating;
 use crate::client::Client;
@@ -185,8 +182,10 @@ impl QuerySpec {
         let mut out = Vec::new();
         while let Some(frame) = response.chunk().await.map_err(Error::transport)? {
             decoder.push(&frame, &mut out)?;
-            if limit.is_some_and(|limit| out.len() >= limit) {
-                out.truncate(limit.unwrap_or(usize::MAX));
+            if let Some(limit) = limit.filter(|&limit| out.len() >= limit) {
+                // Dropping the response closes the connection: the server
+                // stops sending the rest.
+                out.truncate(limit);
                 return Ok(out);
             }
         }
@@ -202,20 +201,6 @@ pub(crate) fn content_type(response: &reqwest::Response) -> Option<String> {
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
-}
-
-/// The instant a stream must have ended by, if the client sets one.
-pub(crate) fn deadline(client: &Client) -> Option<Instant> {
-    client.stream_timeout().map(|t| Instant::now() + t)
-}
-
-/// The error of a stream that ran past its deadline.
-pub(crate) fn past_deadline(timeout: Option<Duration>) -> Error {
-    let secs = timeout.map_or(0.0, |t| t.as_secs_f64());
-    Error::Transport {
-        timeout: true,
-        source: format!("the stream did not end within its deadline of {secs} s (ClientBuilder::stream_timeout)").into(),
-    }
 }
 
 #[cfg(test)]

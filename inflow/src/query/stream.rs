@@ -10,11 +10,13 @@
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures_core::Stream;
 use futures_util::StreamExt;
+use tokio::time::Instant;
 
-use super::spec::{content_type, deadline, past_deadline, QuerySpec, Reading, STREAM_CHUNK_SIZE};
+use super::spec::{content_type, QuerySpec, Reading, STREAM_CHUNK_SIZE};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::response::decoder::RowDecoder;
@@ -115,6 +117,20 @@ impl<T: FromRow + 'static> RowStream<T> {
             error: None,
             done: false,
         })
+    }
+}
+
+/// The instant a stream must have ended by, if the client sets one.
+fn deadline(client: &Client) -> Option<Instant> {
+    client.stream_timeout().map(|t| Instant::now() + t)
+}
+
+/// The error of a stream that ran past its deadline.
+fn past_deadline(timeout: Option<Duration>) -> Error {
+    let secs = timeout.map_or(0.0, |t| t.as_secs_f64());
+    Error::Transport {
+        timeout: true,
+        source: format!("the stream did not end within its deadline of {secs} s (ClientBuilder::stream_timeout)").into(),
     }
 }
 

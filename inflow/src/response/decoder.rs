@@ -9,7 +9,7 @@
 
 use std::marker::PhantomData;
 
-use super::format::{Format, Framer, JsonDocuments, Run, DEFAULT_MAX_DOCUMENT_BYTES};
+use super::format::{Format, Framer, JsonDocuments, Run};
 use super::layout::Progress;
 use super::row::FromRow;
 use super::{json_fast, json_serde, msgpack};
@@ -39,13 +39,20 @@ impl<T: FromRow> RowDecoder<T> {
 
     /// Decodes every document of a run, appending their rows to `out`.
     pub(crate) fn run(&mut self, run: &Run, out: &mut Vec<T>) -> Result<(), Error> {
+        self.documents(run.format, &run.bytes, out)
+    }
+
+    /// Decodes documents that lie one after another in `bytes`, where they
+    /// lie: a run, or a whole body already in memory (which needs no
+    /// framing: a MessagePack document cut short is an error of its own).
+    fn documents(&mut self, format: Format, bytes: &[u8], out: &mut Vec<T>) -> Result<(), Error> {
         let progress = &mut self.progress;
-        match run.format {
-            Format::Json => self.json.run(&run.bytes, |doc| {
+        match format {
+            Format::Json => self.json.run(bytes, |doc| {
                 keeping_state(progress, out, |p, out| json(doc, out, p))
             }),
             Format::MessagePack => {
-                let mut bytes = &run.bytes[..];
+                let mut bytes = bytes;
                 while !bytes.is_empty() {
                     let end = keeping_state(progress, out, |p, out| {
                         msgpack::first_document(bytes, out, p)
@@ -166,17 +173,18 @@ pub fn decode_rows<T: FromRow>(body: &[u8]) -> Result<Vec<T>, Error> {
     decode_rows_in(Format::Json, body)
 }
 
-/// Decodes a whole body of either format into rows of `T`: the body is
-/// framed and decoded as a stream fed once.
+/// Decodes a whole body of either format into rows of `T`, by the same
+/// decoder as a stream, with the same checks at the end. The body is in
+/// memory already: its documents are decoded where they lie, with no
+/// framing. `format` is what the body is labelled; as for an answer read
+/// from the server, its first byte decides where it tells.
 pub fn decode_rows_in<T: FromRow>(format: Format, body: &[u8]) -> Result<Vec<T>, Error> {
-    let content_type = match format {
-        Format::Json => "application/json",
-        Format::MessagePack => "application/x-msgpack",
-    };
-    let mut decoder = BodyDecoder::new(Some(content_type.into()), DEFAULT_MAX_DOCUMENT_BYTES);
+    // As for an answer off the wire, the first byte tells before the label.
+    let format = Format::sniff(Some(format.content_type()), body.first().copied());
+    let mut decoder = RowDecoder::new(usize::MAX);
     let mut out = Vec::new();
-    decoder.push(body, &mut out)?;
-    decoder.finish(&mut out)?;
+    decoder.documents(format, body, &mut out)?;
+    decoder.finish()?;
     Ok(out)
 }
 
@@ -197,7 +205,7 @@ mod tests {
     /// Runs `body` through a framer in pieces of `piece` bytes, then the
     /// runs it hands over through a decoder, as a `RowStream` does.
     fn framed(format: Format, body: &[u8], piece: usize) -> (Vec<Cpu>, Result<(), Error>) {
-        let mut framer = Framer::new(Some(content_type(format).into()), 1 << 20);
+        let mut framer = Framer::new(Some(format.content_type().into()), 1 << 20);
         let mut runs = Vec::new();
         for chunk in body.chunks(piece) {
             let framed = framer.push(chunk);
@@ -229,13 +237,6 @@ mod tests {
         }
         let end = decoder.finish();
         (out, end)
-    }
-
-    fn content_type(format: Format) -> &'static str {
-        match format {
-            Format::Json => "application/json",
-            Format::MessagePack => "application/x-msgpack",
-        }
     }
 
     #[test]

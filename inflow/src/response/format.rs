@@ -41,6 +41,14 @@ pub enum Format {
 }
 
 impl Format {
+    /// The `Content-Type` of this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::MessagePack => "application/x-msgpack",
+        }
+    }
+
     /// The format a response's `Content-Type` names; JSON unless it is
     /// MessagePack.
     pub fn from_content_type(content_type: Option<&str>) -> Format {
@@ -186,6 +194,9 @@ pub(crate) fn document_too_large(limit: usize) -> Error {
 pub(crate) struct JsonDocuments {
     /// The start of a document spread over lines, waiting for its end.
     carry: Vec<u8>,
+    /// How far `carry` has been searched: each byte is scanned once, however
+    /// many lines a document is spread over.
+    splitter: DocumentSplitter,
     max_document: usize,
     documents: usize,
 }
@@ -194,6 +205,7 @@ impl JsonDocuments {
     pub(crate) fn new(max_document: usize) -> Self {
         JsonDocuments {
             carry: Vec::new(),
+            splitter: DocumentSplitter::new(),
             max_document,
             documents: 0,
         }
@@ -230,6 +242,7 @@ impl JsonDocuments {
             self.carry.drain(..taken);
             if self.carry.iter().all(u8::is_ascii_whitespace) {
                 self.carry.clear();
+                self.splitter = DocumentSplitter::new();
             } else if self.carry.len() > self.max_document {
                 return Err(document_too_large(self.max_document));
             }
@@ -243,13 +256,12 @@ impl JsonDocuments {
         &mut self,
         decode: &mut impl FnMut(&[u8]) -> Result<(), Error>,
     ) -> Result<usize, Error> {
-        let mut splitter = DocumentSplitter::new();
         let mut taken = 0;
-        while let Some(end) = splitter.next_end(&self.carry[taken..]) {
+        while let Some(end) = self.splitter.next_end(&self.carry[taken..]) {
             decode(&self.carry[taken..taken + end])?;
             self.documents += 1;
             taken += end;
-            splitter.consumed(end);
+            self.splitter.consumed(end);
         }
         Ok(taken)
     }
@@ -442,6 +454,29 @@ mod tests {
             error,
             Error::Decode(DecodeError::DocumentTooLarge { limit: 100 })
         ));
+    }
+
+    #[test]
+    fn a_document_spread_over_lines_and_runs_is_found_whole() {
+        let doc = |n: usize| {
+            let values: Vec<String> = (0..n).map(|i| format!("\n  [{i}, {i}]")).collect();
+            format!("{{\"results\": [{}]}}\n", values.join(","))
+        };
+        let body = format!("{}{}{}", doc(3), doc(20_000), doc(1));
+        let mut documents = JsonDocuments::new(1 << 20);
+        let mut seen = Vec::new();
+        for line in body.split_inclusive('\n') {
+            documents
+                .run(line.as_bytes(), |d| {
+                    let value: serde_json::Value = serde_json::from_slice(d)
+                        .map_err(|e| Error::from(DecodeError::Malformed(e.to_string())))?;
+                    seen.push(value["results"].as_array().unwrap().len());
+                    Ok(())
+                })
+                .unwrap();
+        }
+        assert_eq!(documents.finish().unwrap(), 3);
+        assert_eq!(seen, [3, 20_000, 1]);
     }
 
     #[test]

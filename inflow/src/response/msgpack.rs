@@ -642,11 +642,8 @@ mod tests {
                 .collect();
             let packed: Vec<u8> = docs.iter().flat_map(|d| packed(d)).collect();
             let run = |format: Format, body: &[u8]| {
-                let content_type = match format {
-                    Format::Json => "application/json",
-                    Format::MessagePack => "application/x-msgpack",
-                };
-                let mut decoder = BodyDecoder::<Row>::new(Some(content_type.into()), 1 << 30);
+                let mut decoder =
+                    BodyDecoder::<Row>::new(Some(format.content_type().into()), 1 << 30);
                 let mut out = Vec::new();
                 let mut result = Ok(());
                 for chunk in body.chunks(5) {

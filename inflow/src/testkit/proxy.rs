@@ -203,22 +203,8 @@ impl Shared {
                 retry_after,
                 body,
                 times,
-            } => {
-                if *times == 0 {
-                    Action::Forward
-                } else {
-                    *times -= 1;
-                    Action::Respond(Answer::Bytes(canned_response(*status, *retry_after, body)))
-                }
-            }
-            Fault::Raw { response, times } => {
-                if *times == 0 {
-                    Action::Forward
-                } else {
-                    *times -= 1;
-                    Action::Respond(Answer::Bytes(response.clone()))
-                }
-            }
+            } => answer_times(times, || canned_response(*status, *retry_after, body)),
+            Fault::Raw { response, times } => answer_times(times, || response.clone()),
             Fault::Trickle { response, interval } => Action::Respond(Answer::Trickle {
                 response: response.clone(),
                 interval: *interval,
@@ -238,6 +224,16 @@ impl Shared {
     fn fault_injected(&self) {
         self.faults.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// Answers with `answer` while `times` lasts, counting it down; forwards
+/// once it is spent.
+fn answer_times(times: &mut usize, answer: impl FnOnce() -> Vec<u8>) -> Action {
+    if *times == 0 {
+        return Action::Forward;
+    }
+    *times -= 1;
+    Action::Respond(Answer::Bytes(answer()))
 }
 
 /// A TCP proxy on 127.0.0.1 that forwards to one upstream address and
