@@ -1,61 +1,69 @@
-//! The one row decoder: runs of whole documents (from the
-//! [`Framer`](super::format::Framer)) in, rows of `T` out, whatever the
-//! format. A stream feeds it run by run; a whole body is a stream fed once.
+//! The one decoder: runs of whole documents (from the
+//! [`Framer`](super::format::Framer)) in, whatever the format; what they
+//! become is the [`Sink`]'s business: rows of `T` ([`Rows`]) or untyped
+//! results ([`results`](super::results)). A stream feeds it run by run; a
+//! whole body is a stream fed once.
 //!
-//! Each JSON document goes to the fast scanner ([`json_fast`](super::json_fast))
-//! first and, when the scanner gives up, to the reference serde path
-//! ([`json_serde`](super::json_serde)), which names every error. MessagePack
-//! documents go to [`msgpack`](super::msgpack), where they lie.
+//! Each JSON document is walked by the fast scanner
+//! ([`json_fast`](super::json_fast)) first and, when the scanner gives up,
+//! by the reference path ([`json_serde`](super::json_serde)), which names
+//! every error. MessagePack documents are walked by
+//! [`msgpack`](super::msgpack), where they lie. The walk itself is
+//! [`walk`](super::walk), one for all three.
 
 use std::marker::PhantomData;
 
 use super::format::{Format, Framer, JsonDocuments, Run};
-use super::layout::Progress;
+use super::layout::Rows;
 use super::row::FromRow;
+use super::walk::{Progress, Sink};
 use super::{json_fast, json_serde, msgpack};
 use crate::error::{DecodeError, Error};
 
-/// Decodes the documents of one response into rows of `T`, keeping track
-/// of the series left open and of whether any document came at all.
+/// Decodes the documents of one response into a sink, keeping track of
+/// the series left open and of whether any document came at all.
 #[derive(Debug)]
-pub(crate) struct RowDecoder<T> {
+pub(crate) struct Decoder {
     pub(crate) progress: Progress,
     json: JsonDocuments,
     msgpack_documents: usize,
-    marker: PhantomData<fn() -> T>,
 }
 
-impl<T: FromRow> RowDecoder<T> {
+impl Decoder {
     /// A decoder for a response whose documents are at most
     /// `max_document` bytes long.
     pub(crate) fn new(max_document: usize) -> Self {
-        RowDecoder {
+        Decoder {
             progress: Progress::default(),
             json: JsonDocuments::new(max_document),
             msgpack_documents: 0,
-            marker: PhantomData,
         }
     }
 
-    /// Decodes every document of a run, appending their rows to `out`.
-    pub(crate) fn run(&mut self, run: &Run, out: &mut Vec<T>) -> Result<(), Error> {
-        self.documents(run.format, &run.bytes, out)
+    /// Decodes every document of a run into `sink`.
+    pub(crate) fn run<K: Sink>(&mut self, run: &Run, sink: &mut K) -> Result<(), Error> {
+        self.documents(run.format, &run.bytes, sink)
     }
 
     /// Decodes documents that lie one after another in `bytes`, where they
     /// lie: a run, or a whole body already in memory (which needs no
     /// framing: a MessagePack document cut short is an error of its own).
-    fn documents(&mut self, format: Format, bytes: &[u8], out: &mut Vec<T>) -> Result<(), Error> {
+    fn documents<K: Sink>(
+        &mut self,
+        format: Format,
+        bytes: &[u8],
+        sink: &mut K,
+    ) -> Result<(), Error> {
         let progress = &mut self.progress;
         match format {
             Format::Json => self.json.run(bytes, |doc| {
-                keeping_state(progress, out, |p, out| json(doc, out, p))
+                whole(progress, sink, |p, sink| json(doc, sink, p))
             }),
             Format::MessagePack => {
                 let mut bytes = bytes;
                 while !bytes.is_empty() {
-                    let end = keeping_state(progress, out, |p, out| {
-                        msgpack::first_document(bytes, out, p)
+                    let end = whole(progress, sink, |p, sink| {
+                        msgpack::first_document(bytes, sink, p)
                     })?;
                     bytes = &bytes[end..];
                     self.msgpack_documents += 1;
@@ -67,28 +75,31 @@ impl<T: FromRow> RowDecoder<T> {
 
     /// Decodes one whole document, as [`run`](Self::run) would.
     #[cfg(test)]
-    pub(crate) fn document(
+    pub(crate) fn document<K: Sink>(
         &mut self,
         format: Format,
         doc: &[u8],
-        out: &mut Vec<T>,
+        sink: &mut K,
     ) -> Result<(), Error> {
-        keeping_state(&mut self.progress, out, |p, out| match format {
-            Format::Json => json(doc, out, p),
-            Format::MessagePack => msgpack::document(doc, out, p),
+        whole(&mut self.progress, sink, |p, sink| match format {
+            Format::Json => json(doc, sink, p),
+            Format::MessagePack => msgpack::document(doc, sink, p),
         })
     }
 
-    /// The end of the response: fails if it stopped inside a document or
-    /// inside a series, or held no document at all (InfluxDB always sends
-    /// at least one, even for no rows).
-    pub(crate) fn finish(&mut self) -> Result<(), Error> {
+    /// The end of the response: fails if it stopped inside a document, or
+    /// held no document at all (InfluxDB always sends at least one, even
+    /// for no rows); with `open_series_is_cut`, also if it stopped inside
+    /// a series the server marked as continuing.
+    pub(crate) fn finish(&mut self, open_series_is_cut: bool) -> Result<(), Error> {
         let json_documents = self.json.finish()?;
         if json_documents + self.msgpack_documents == 0 {
             return Err(DecodeError::EmptyResponse.into());
         }
-        if let Some(name) = self.progress.open_series.take() {
-            return Err(DecodeError::Truncated(name).into());
+        if open_series_is_cut {
+            if let Some(name) = self.progress.open_series.take() {
+                return Err(DecodeError::Truncated(name).into());
+            }
         }
         Ok(())
     }
@@ -96,75 +107,126 @@ impl<T: FromRow> RowDecoder<T> {
 
 /// One JSON document: the fast scanner, or the reference path when it
 /// gives up.
-fn json<T: FromRow>(doc: &[u8], out: &mut Vec<T>, progress: &mut Progress) -> Result<(), Error> {
-    let rows_before = out.len();
-    match json_fast::document(doc, out) {
-        Ok(last_series) => {
-            if let Some(open) = last_series {
-                progress.open_series = open;
-            }
-            Ok(())
-        }
+fn json<K: Sink>(doc: &[u8], sink: &mut K, progress: &mut Progress) -> Result<(), Error> {
+    let before = progress.clone();
+    match json_fast::document(doc, sink, progress) {
+        Ok(()) => Ok(()),
         Err(json_fast::GiveUp) => {
-            out.truncate(rows_before);
-            json_serde::document(doc, out, progress)
+            sink.rollback();
+            *progress = before;
+            json_serde::document(doc, sink, progress)
         }
     }
 }
 
-/// Runs `decode`; when it fails, takes back the rows it added and the
-/// progress it made, so that a document is decoded whole or not at all.
-fn keeping_state<T, R>(
+/// Runs `decode` over one document, so that it goes in whole or not at
+/// all: when it fails, the sink takes back what it added and the progress
+/// it made is undone.
+fn whole<K: Sink, R>(
     progress: &mut Progress,
-    out: &mut Vec<T>,
-    decode: impl FnOnce(&mut Progress, &mut Vec<T>) -> Result<R, Error>,
+    sink: &mut K,
+    decode: impl FnOnce(&mut Progress, &mut K) -> Result<R, Error>,
 ) -> Result<R, Error> {
-    let rows_before = out.len();
-    let progress_before = progress.clone();
-    let result = decode(progress, out);
-    if result.is_err() {
-        out.truncate(rows_before);
-        *progress = progress_before;
+    let before = progress.clone();
+    let result = decode(progress, sink);
+    match result {
+        Ok(_) => sink.commit(),
+        Err(_) => {
+            sink.rollback();
+            *progress = before;
+        }
     }
     result
+}
+
+/// The documents of a response decoded into rows of `T`, run by run.
+#[derive(Debug)]
+pub(crate) struct RowDecoder<T> {
+    decoder: Decoder,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<T: FromRow> RowDecoder<T> {
+    pub(crate) fn new(max_document: usize) -> Self {
+        RowDecoder {
+            decoder: Decoder::new(max_document),
+            marker: PhantomData,
+        }
+    }
+
+    /// Decodes every document of a run, appending their rows to `out`.
+    pub(crate) fn run(&mut self, run: &Run, out: &mut Vec<T>) -> Result<(), Error> {
+        self.decoder.run(run, &mut Rows::new(out))
+    }
+
+    /// The end of the response: a series left open was cut.
+    pub(crate) fn finish(&mut self) -> Result<(), Error> {
+        self.decoder.finish(true)
+    }
 }
 
 /// A body decoded as it arrives, frame by frame: the framer and the
 /// decoder together, for reads that need no task of their own.
 #[derive(Debug)]
-pub(crate) struct BodyDecoder<T> {
+pub(crate) struct Body {
     framer: Framer,
-    rows: RowDecoder<T>,
+    decoder: Decoder,
+}
+
+impl Body {
+    pub(crate) fn new(content_type: Option<String>, max_document: usize) -> Self {
+        Body {
+            framer: Framer::new(content_type, max_document),
+            decoder: Decoder::new(max_document),
+        }
+    }
+
+    /// Adds a frame of the body; decodes every document it completes.
+    pub(crate) fn push<K: Sink>(&mut self, frame: &[u8], sink: &mut K) -> Result<(), Error> {
+        let framed = self.framer.push(frame);
+        if let Some(run) = framed.run {
+            self.decoder.run(&run, sink)?;
+        }
+        framed.error.map_or(Ok(()), Err)
+    }
+
+    /// The end of the body (see [`Decoder::finish`]).
+    pub(crate) fn finish<K: Sink>(
+        mut self,
+        sink: &mut K,
+        open_series_is_cut: bool,
+    ) -> Result<(), Error> {
+        if let Some(run) = self.framer.finish() {
+            self.decoder.run(&run, sink)?;
+        }
+        self.decoder.finish(open_series_is_cut)
+    }
+}
+
+/// A body decoded into rows of `T` as it arrives.
+#[derive(Debug)]
+pub(crate) struct BodyDecoder<T> {
+    body: Body,
+    marker: PhantomData<fn() -> T>,
 }
 
 impl<T: FromRow> BodyDecoder<T> {
     pub(crate) fn new(content_type: Option<String>, max_document: usize) -> Self {
         BodyDecoder {
-            framer: Framer::new(content_type, max_document),
-            rows: RowDecoder::new(max_document),
+            body: Body::new(content_type, max_document),
+            marker: PhantomData,
         }
     }
 
     /// Adds a frame of the body; appends the rows of every document it
     /// completes.
     pub(crate) fn push(&mut self, frame: &[u8], out: &mut Vec<T>) -> Result<(), Error> {
-        let framed = self.framer.push(frame);
-        if let Some(run) = framed.run {
-            self.rows.run(&run, out)?;
-        }
-        framed.error.map_or(Ok(()), Err)
+        self.body.push(frame, &mut Rows::new(out))
     }
 
     /// The end of the body.
     pub(crate) fn finish(self, out: &mut Vec<T>) -> Result<(), Error> {
-        let BodyDecoder {
-            mut framer,
-            mut rows,
-        } = self;
-        if let Some(run) = framer.finish() {
-            rows.run(&run, out)?;
-        }
-        rows.finish()
+        self.body.finish(&mut Rows::new(out), true)
     }
 }
 
@@ -181,10 +243,10 @@ pub fn decode_rows<T: FromRow>(body: &[u8]) -> Result<Vec<T>, Error> {
 pub fn decode_rows_in<T: FromRow>(format: Format, body: &[u8]) -> Result<Vec<T>, Error> {
     // As for an answer off the wire, the first byte tells before the label.
     let format = Format::sniff(Some(format.content_type()), body.first().copied());
-    let mut decoder = RowDecoder::new(usize::MAX);
+    let mut decoder = Decoder::new(usize::MAX);
     let mut out = Vec::new();
-    decoder.documents(format, body, &mut out)?;
-    decoder.finish()?;
+    decoder.documents(format, body, &mut Rows::new(&mut out))?;
+    decoder.finish(true)?;
     Ok(out)
 }
 

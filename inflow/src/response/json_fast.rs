@@ -1,19 +1,18 @@
-//! The fast path of typed decoding: a scanner made for `/query` bodies.
+//! The fast JSON source: a scanner made for `/query` bodies.
 //!
-//! It reads a document byte by byte, straight into the struct's row
-//! builder, without serde's visitors between them. It only ever succeeds
-//! with the rows the serde path (the rest of this module's parent) would
+//! It reads a document byte by byte for the [walk](super::walk), straight
+//! into the sink, with nothing built between them. It only ever succeeds
+//! with what the reference path ([`json_serde`](super::json_serde)) would
 //! produce; on anything it does not take in its stride (an `error` key, a
 //! row that does not decode, malformed or unusual JSON) it gives up, and the
-//! caller runs the serde path over the document, which gives the result or
-//! the right error. So it may be stricter than JSON, never looser.
+//! caller runs the reference path over the document, which gives the result
+//! or the right error. So it may be stricter than JSON, never looser.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use super::cell::Cell;
-use super::layout::Layout;
-use super::row::{FromRow, RowBuilder};
+use super::walk::{self, Progress, Sink, Source};
+use crate::error::Error;
 
 /// The scanner gave up; the serde path decides.
 #[derive(Debug, PartialEq, Eq)]
@@ -24,98 +23,56 @@ type Scan<T> = Result<T, GiveUp>;
 /// How deep the scanner follows values it skips; deeper ones go to serde.
 const MAX_DEPTH: u32 = 64;
 
-/// Decodes one document's rows into `out`. On success, returns the name of
-/// the last series if the document has any: `Some(Some(name))` when that
-/// series is marked partial, `Some(None)` when it is complete.
-pub(super) fn document<T: FromRow>(doc: &[u8], out: &mut Vec<T>) -> Scan<Option<Option<String>>> {
+/// Walks one document with the scanner.
+pub(super) fn document<K: Sink>(doc: &[u8], sink: &mut K, progress: &mut Progress) -> Scan<()> {
     let mut scanner = Scanner { bytes: doc, pos: 0 };
-    let mut last_series = None;
-    scanner.object(|s, key| match &*key {
-        "results" => s.array(|s| statement(s, out, &mut last_series)),
-        "error" => Err(GiveUp),
-        _ => s.skip(0),
-    })?;
+    walk::document(&mut scanner, sink, progress)?;
     scanner.whitespace();
     if scanner.pos != doc.len() {
         return Err(GiveUp);
     }
-    Ok(last_series)
+    Ok(())
 }
 
-fn statement<T: FromRow>(
-    s: &mut Scanner<'_>,
-    out: &mut Vec<T>,
-    last_series: &mut Option<Option<String>>,
-) -> Scan<()> {
-    s.object(|s, key| match &*key {
-        "statement_id" => s.index(),
-        "series" => s.array(|s| {
-            *last_series = Some(series(s, out)?);
-            Ok(())
-        }),
-        "error" => Err(GiveUp),
-        _ => s.skip(0),
-    })
-}
+impl<'a> Source<'a> for Scanner<'a> {
+    type Error = GiveUp;
+    type Mark = usize;
 
-/// One series; returns its name when it is marked partial.
-fn series<T: FromRow>(s: &mut Scanner<'_>, out: &mut Vec<T>) -> Scan<Option<String>> {
-    let mut name = String::new();
-    let mut layout = Layout::default();
-    let mut have_columns = false;
-    let mut partial = false;
-    s.object(|s, key| {
-        match &*key {
-            "name" => name = s.string()?.into_owned(),
-            "tags" => {
-                let mut tags = BTreeMap::new();
-                s.object(|s, key| {
-                    let value = match s.peek()? {
-                        b'n' => s.literal(b"null").map(|()| None)?,
-                        _ => Some(s.string()?),
-                    };
-                    tags.insert(key, value);
-                    Ok(())
-                })?;
-                layout.set_tags::<T>(tags);
-            }
-            "columns" => {
-                layout.slots.clear();
-                s.array(|s| {
-                    let column = s.string()?;
-                    layout
-                        .slots
-                        .push(<T::Builder as RowBuilder<T>>::slot(&column));
-                    Ok(())
-                })?;
-                have_columns = true;
-            }
-            // Rows before their columns are left to the serde path.
-            "values" if have_columns => rows(s, &layout, out)?,
-            "values" => return Err(GiveUp),
-            "partial" => partial = s.boolean()?,
-            _ => s.skip(0)?,
-        }
-        Ok(())
-    })?;
-    Ok(partial.then_some(name))
-}
+    #[inline]
+    fn map(&mut self, each: impl FnMut(&mut Self, Cow<'a, str>) -> Scan<()>) -> Scan<()> {
+        self.object(each)
+    }
 
-fn rows<T: FromRow>(s: &mut Scanner<'_>, layout: &Layout, out: &mut Vec<T>) -> Scan<()> {
-    s.array(|s| {
-        let mut builder = layout.row::<T>();
-        let mut index = 0;
-        s.array(|s| {
-            match layout.slots.get(index).copied().flatten() {
-                Some(slot) => builder.set(slot, s.cell()?),
-                None => s.skip(0)?,
-            }
-            index += 1;
-            Ok(())
-        })?;
-        out.push(builder.finish().map_err(|_| GiveUp)?);
-        Ok(())
-    })
+    #[inline(always)]
+    fn seq(&mut self, each: impl FnMut(&mut Self) -> Scan<()>) -> Scan<()> {
+        self.array(each)
+    }
+
+    #[inline(always)]
+    fn cell(&mut self) -> Scan<Cell<'a>> {
+        Scanner::cell(self)
+    }
+
+    #[inline]
+    fn skip(&mut self) -> Scan<()> {
+        Scanner::skip(self, 0)
+    }
+
+    fn mark(&self) -> usize {
+        self.pos
+    }
+
+    fn seek(&mut self, mark: usize) {
+        self.pos = mark;
+    }
+
+    fn malformed(&self, _: String) -> GiveUp {
+        GiveUp
+    }
+
+    fn fail(&self, _: Error) -> GiveUp {
+        GiveUp
+    }
 }
 
 /// Which bytes end the plain run of a string: `"`, `\` and the control
@@ -214,23 +171,6 @@ impl<'a> Scanner<'a> {
                 }
                 _ => return Err(GiveUp),
             }
-        }
-    }
-
-    #[inline]
-    fn boolean(&mut self) -> Scan<bool> {
-        match self.peek()? {
-            b't' => self.literal(b"true").map(|()| true),
-            b'f' => self.literal(b"false").map(|()| false),
-            _ => Err(GiveUp),
-        }
-    }
-
-    /// A statement index: a plain non-negative integer.
-    fn index(&mut self) -> Scan<()> {
-        match self.number()? {
-            Cell::Int(i) if i >= 0 && usize::try_from(i).is_ok() => Ok(()),
-            _ => Err(GiveUp),
         }
     }
 
@@ -539,7 +479,7 @@ fn hex4(bytes: &[u8], pos: usize) -> Scan<u32> {
 mod tests {
     use super::*;
     use crate::response::json_serde;
-    use crate::response::layout::Progress;
+    use crate::response::layout::Rows;
     use crate::response::testing::{Random, Row};
     use serde::Deserialize;
 
@@ -547,13 +487,14 @@ mod tests {
     /// succeeds, the serde path must succeed with the same rows and the
     /// same partial series. Returns whether the scanner succeeded.
     fn agree(doc: &[u8]) -> bool {
-        let mut fast = Vec::new();
-        let Ok(last) = document::<Row>(doc, &mut fast) else {
+        let mut fast: Vec<Row> = Vec::new();
+        let mut progress = Progress::default();
+        if document(doc, &mut Rows::new(&mut fast), &mut progress).is_err() {
             return false;
-        };
+        }
         let mut reference = Progress::default();
         let mut slow = Vec::new();
-        let outcome = json_serde::document(doc, &mut slow, &mut reference);
+        let outcome = json_serde::document(doc, &mut Rows::new(&mut slow), &mut reference);
         let text = String::from_utf8_lossy(doc);
         assert!(
             outcome.is_ok(),
@@ -561,9 +502,12 @@ mod tests {
         );
         assert_eq!(fast, slow, "rows differ for {text}");
         assert_eq!(
-            last.flatten(),
-            reference.open_series,
+            progress.open_series, reference.open_series,
             "partial series differ for {text}"
+        );
+        assert_eq!(
+            progress.next_statement, reference.next_statement,
+            "statement numbers differ for {text}"
         );
         true
     }
@@ -754,9 +698,14 @@ mod tests {
             "/../benches/fixtures/cpu_10000_epoch_ns.json"
         ))
         .expect("the captured fixture");
-        let mut fast = Vec::new();
+        let mut fast: Vec<Row> = Vec::new();
         assert!(
-            document::<Row>(&fixture, &mut fast).is_ok(),
+            document(
+                &fixture,
+                &mut Rows::new(&mut fast),
+                &mut Progress::default()
+            )
+            .is_ok(),
             "the scanner reads the captured fixture"
         );
         assert_eq!(fast.len(), 10_000);

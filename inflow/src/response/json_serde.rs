@@ -1,374 +1,213 @@
-//! The reference JSON decoder: serde's visitors over serde_json, straight
-//! into `T`'s row builder. It is slower than [`json_fast`](super::json_fast)
-//! but names every error; the fast path hands it every document it does
-//! not take.
+//! The reference JSON source: serde_json reads the document into a tree
+//! (keys in their order, strings borrowed where they can be), and the
+//! [walk](super::walk) reads the tree. It is slower than
+//! [`json_fast`](super::json_fast) but names every error: serde_json names
+//! what is not JSON, the walk what is not a `/query` answer. The fast path
+//! hands it every document it does not take.
 
 use std::borrow::Cow;
 use std::fmt;
-use std::marker::PhantomData;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 
 use super::cell::Cell;
 use super::format::snippet;
-use super::layout::{Layout, Progress};
-use super::row::{FromRow, RowBuilder};
+use super::walk::{self, Progress, Sink, Source};
 use crate::error::{DecodeError, Error};
 
-/// Decodes one JSON document's rows into `out`, and moves `progress` on.
-/// On error, rows may have been added: the caller takes them back.
-pub(crate) fn document<T: FromRow>(
+/// Walks one JSON document.
+pub(crate) fn document<K: Sink>(
     doc: &[u8],
-    out: &mut Vec<T>,
+    sink: &mut K,
     progress: &mut Progress,
 ) -> Result<(), Error> {
-    let mut state = State {
-        out,
-        error: None,
-        open_series: progress.open_series.take(),
+    let syntax = |e: serde_json::Error| -> Error {
+        DecodeError::Malformed(format!("{e}: {}", snippet(doc))).into()
     };
-    let mut de = serde_json::Deserializer::from_slice(doc);
-    let parsed = DocSeed::<T> {
-        state: &mut state,
-        marker: PhantomData,
-    }
-    .deserialize(&mut de)
-    .and_then(|()| de.end());
-    progress.open_series = state.open_series;
-    if let Some(error) = state.error {
-        return Err(error);
-    }
-    parsed.map_err(|e| DecodeError::Malformed(format!("{e}: {}", snippet(doc))))?;
-    Ok(())
+    // What is not JSON is named before any tree is built.
+    serde_json::from_slice::<IgnoredAny>(doc).map_err(syntax)?;
+    let tree: Node<'_> = serde_json::from_slice(doc).map_err(syntax)?;
+    walk::document(&mut Tree { node: &tree }, sink, progress)
 }
 
-struct State<'a, T> {
-    out: &'a mut Vec<T>,
-    error: Option<Error>,
-    open_series: Option<String>,
+/// A JSON value, its map entries in document order.
+#[derive(Debug)]
+enum Node<'a> {
+    Cell(Cell<'a>),
+    Seq(Vec<Node<'a>>),
+    Map(Vec<(Cow<'a, str>, Node<'a>)>),
 }
 
-impl<T> State<'_, T> {
-    fn fail<E: de::Error>(&mut self, error: Error) -> E {
-        let message = error.to_string();
-        if self.error.is_none() {
-            self.error = Some(error);
+impl Node<'_> {
+    fn describe(&self) -> String {
+        match self {
+            Node::Cell(cell) => cell.describe(),
+            Node::Seq(_) => "an array".into(),
+            Node::Map(_) => "an object".into(),
         }
-        E::custom(message)
     }
 }
 
-struct DocSeed<'s, 'a, T> {
-    state: &'s mut State<'a, T>,
-    marker: PhantomData<fn() -> T>,
+/// A cursor over the tree: the value to be read next.
+struct Tree<'t, 'a> {
+    node: &'t Node<'a>,
 }
 
-impl<'de, T: FromRow> DeserializeSeed<'de> for DocSeed<'_, '_, T> {
-    type Value = ();
+impl<'t, 'a: 't> Source<'t> for Tree<'t, 'a> {
+    type Error = Error;
+    type Mark = &'t Node<'a>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, T: FromRow> Visitor<'de> for DocSeed<'_, '_, T> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a /query response object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match &*key {
-                "results" => map.next_value_seed(ResultsSeed::<T> {
-                    state: &mut *self.state,
-                    marker: PhantomData,
-                })?,
-                "error" => {
-                    let message: String = map.next_value()?;
-                    return Err(self.state.fail(Error::QueryAborted { message }));
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+    fn map(
+        &mut self,
+        mut each: impl FnMut(&mut Self, Cow<'t, str>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let Node::Map(entries) = self.node else {
+            return Err(self.malformed(format!(
+                "expected an object, found {}",
+                self.node.describe()
+            )));
+        };
+        for (key, value) in entries {
+            self.node = value;
+            each(self, Cow::Borrowed(key))?;
         }
         Ok(())
     }
-}
 
-struct ResultsSeed<'s, 'a, T> {
-    state: &'s mut State<'a, T>,
-    marker: PhantomData<fn() -> T>,
-}
-
-impl<'de, T: FromRow> DeserializeSeed<'de> for ResultsSeed<'_, '_, T> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, T: FromRow> Visitor<'de> for ResultsSeed<'_, '_, T> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of statement results")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0;
-        while seq
-            .next_element_seed(StatementSeed::<T> {
-                state: &mut *self.state,
-                index,
-                marker: PhantomData,
-            })?
-            .is_some()
-        {
-            index += 1;
+    fn seq(&mut self, mut each: impl FnMut(&mut Self) -> Result<(), Error>) -> Result<(), Error> {
+        let Node::Seq(values) = self.node else {
+            return Err(
+                self.malformed(format!("expected an array, found {}", self.node.describe()))
+            );
+        };
+        for value in values {
+            self.node = value;
+            each(self)?;
         }
         Ok(())
     }
-}
 
-struct StatementSeed<'s, 'a, T> {
-    state: &'s mut State<'a, T>,
-    index: usize,
-    marker: PhantomData<fn() -> T>,
-}
-
-impl<'de, T: FromRow> DeserializeSeed<'de> for StatementSeed<'_, '_, T> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, T: FromRow> Visitor<'de> for StatementSeed<'_, '_, T> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a statement result")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut statement = self.index;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match &*key {
-                "statement_id" => statement = map.next_value()?,
-                "series" => map.next_value_seed(SeriesListSeed::<T> {
-                    state: &mut *self.state,
-                    marker: PhantomData,
-                })?,
-                "error" => {
-                    let message: String = map.next_value()?;
-                    return Err(self.state.fail(Error::Statement { statement, message }));
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+    fn cell(&mut self) -> Result<Cell<'t>, Error> {
+        match self.node {
+            Node::Cell(Cell::Str(s)) => Ok(Cell::Str(Cow::Borrowed(s))),
+            Node::Cell(cell) => Ok(cell.clone().into_owned()),
+            other => Err(self.malformed(format!("expected a value, found {}", other.describe()))),
         }
+    }
+
+    fn skip(&mut self) -> Result<(), Error> {
         Ok(())
     }
-}
 
-struct SeriesListSeed<'s, 'a, T> {
-    state: &'s mut State<'a, T>,
-    marker: PhantomData<fn() -> T>,
-}
+    fn mark(&self) -> &'t Node<'a> {
+        self.node
+    }
 
-impl<'de, T: FromRow> DeserializeSeed<'de> for SeriesListSeed<'_, '_, T> {
-    type Value = ();
+    fn seek(&mut self, mark: &'t Node<'a>) {
+        self.node = mark;
+    }
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
+    fn malformed(&self, what: String) -> Error {
+        DecodeError::Malformed(format!("JSON response: {what}")).into()
+    }
+
+    fn fail(&self, error: Error) -> Error {
+        error
     }
 }
 
-impl<'de, T: FromRow> Visitor<'de> for SeriesListSeed<'_, '_, T> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of series")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq
-            .next_element_seed(SeriesSeed::<T> {
-                state: &mut *self.state,
-                marker: PhantomData,
-            })?
-            .is_some()
-        {}
-        Ok(())
-    }
-}
-
-struct SeriesSeed<'s, 'a, T> {
-    state: &'s mut State<'a, T>,
-    marker: PhantomData<fn() -> T>,
-}
-
-impl<'de, T: FromRow> DeserializeSeed<'de> for SeriesSeed<'_, '_, T> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, T: FromRow> Visitor<'de> for SeriesSeed<'_, '_, T> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a series")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut name = String::new();
-        let mut layout = Layout::default();
-        let mut have_columns = false;
-        // Rows seen before their columns (never from InfluxDB itself, which
-        // writes columns first): kept and decoded at the end.
-        let mut early_rows: Vec<Vec<Cell<'static>>> = Vec::new();
-        let mut partial = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match &*key {
-                "name" => name = map.next_value()?,
-                "tags" => {
-                    layout.set_tags::<T>(map.next_value()?);
-                }
-                "columns" => {
-                    let columns: Vec<Cow<'de, str>> = map.next_value()?;
-                    layout.slots = columns
-                        .iter()
-                        .map(|c| <T::Builder as RowBuilder<T>>::slot(c))
-                        .collect();
-                    have_columns = true;
-                }
-                "values" if have_columns => map.next_value_seed(RowsSeed::<T> {
-                    state: &mut *self.state,
-                    layout: &layout,
-                })?,
-                "values" => {
-                    early_rows = map
-                        .next_value::<Vec<Vec<OwnedCell>>>()?
-                        .into_iter()
-                        .map(|row| row.into_iter().map(|c| c.0).collect())
-                        .collect()
-                }
-                "partial" => partial = map.next_value()?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        for row in early_rows {
-            let built = layout.build::<T>(|builder| {
-                for (cell, slot) in row.into_iter().zip(&layout.slots) {
-                    if let Some(slot) = slot {
-                        builder.set(*slot, cell);
-                    }
-                }
-            });
-            match built {
-                Ok(value) => self.state.out.push(value),
-                Err(e) => return Err(self.state.fail(e.into())),
-            }
-        }
-        self.state.open_series = partial.then_some(name);
-        Ok(())
-    }
-}
-
-struct OwnedCell(Cell<'static>);
-
-impl<'de> Deserialize<'de> for OwnedCell {
+impl<'de> Deserialize<'de> for Node<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Cell::deserialize(d).map(|c| OwnedCell(c.into_owned()))
+        d.deserialize_any(NodeVisitor)
     }
 }
 
-struct RowsSeed<'s, 'a, 'l, T> {
-    state: &'s mut State<'a, T>,
-    layout: &'l Layout,
-}
+struct NodeVisitor;
 
-impl<'de, T: FromRow> DeserializeSeed<'de> for RowsSeed<'_, '_, '_, T> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, T: FromRow> Visitor<'de> for RowsSeed<'_, '_, '_, T> {
-    type Value = ();
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of rows")
+        f.write_str("a JSON value")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        if let Some(hint) = seq.size_hint() {
-            self.state.out.reserve(hint);
+    fn visit_unit<E>(self) -> Result<Node<'de>, E> {
+        Ok(Node::Cell(Cell::Null))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Node<'de>, E> {
+        Ok(Node::Cell(Cell::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Node<'de>, E> {
+        Ok(Node::Cell(Cell::Int(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Node<'de>, E> {
+        Ok(Node::Cell(match i64::try_from(v) {
+            Ok(i) => Cell::Int(i),
+            Err(_) => Cell::UInt(v),
+        }))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Node<'de>, E> {
+        Ok(Node::Cell(Cell::Float(v)))
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Node<'de>, E> {
+        Ok(Node::Cell(Cell::Str(Cow::Borrowed(v))))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Node<'de>, E> {
+        Ok(Node::Cell(Cell::Str(Cow::Owned(v.to_owned()))))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Node<'de>, E> {
+        Ok(Node::Cell(Cell::Str(Cow::Owned(v))))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
+        let mut values = Vec::new();
+        while let Some(value) = seq.next_element()? {
+            values.push(value);
         }
-        while let Some(row) = seq.next_element_seed(RowSeed::<T> {
-            layout: self.layout,
-            marker: PhantomData,
-        })? {
-            match row {
-                Ok(value) => self.state.out.push(value),
-                Err(e) => return Err(self.state.fail(e.into())),
-            }
+        Ok(Node::Seq(values))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key_seed(Key)? {
+            entries.push((key, map.next_value()?));
         }
-        Ok(())
+        Ok(Node::Map(entries))
     }
 }
 
-struct RowSeed<'l, T> {
-    layout: &'l Layout,
-    marker: PhantomData<fn() -> T>,
-}
+/// A map key, borrowed from the document unless it holds escapes.
+struct Key;
 
-impl<'de, T: FromRow> DeserializeSeed<'de> for RowSeed<'_, T> {
-    type Value = Result<T, DecodeError>;
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_seq(self)
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
     }
 }
 
-impl<'de, T: FromRow> Visitor<'de> for RowSeed<'_, T> {
-    type Value = Result<T, DecodeError>;
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a row of values")
+        f.write_str("a key")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut builder = self.layout.row::<T>();
-        let mut index = 0;
-        loop {
-            match self.layout.slots.get(index).copied().flatten() {
-                Some(slot) => match seq.next_element::<Cell<'de>>()? {
-                    Some(cell) => builder.set(slot, cell),
-                    None => break,
-                },
-                None => {
-                    if seq.next_element::<IgnoredAny>()?.is_none() {
-                        break;
-                    }
-                }
-            }
-            index += 1;
-        }
-        Ok(builder.finish())
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_owned()))
     }
 }

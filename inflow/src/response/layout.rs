@@ -1,12 +1,12 @@
-//! What the decoders of every format share: a series' column layout and
-//! tags, and the progress of a response through its statements and series.
+//! Typed rows: the [`Sink`] that turns the walk's series into rows of
+//! `T`, each column going straight to its slot of `T`'s row builder.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use super::cell::Cell;
+use super::results::Message;
 use super::row::{FromRow, RowBuilder};
-use crate::error::DecodeError;
+use super::walk::{Header, Sink, Source};
 
 /// The layout of one series: where each column goes, and the values of
 /// its `GROUP BY` tags.
@@ -19,20 +19,24 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    /// The `GROUP BY` tags of a series' `tags` object that `T` has a slot
-    /// for; tags with no value (null or empty) are left out.
-    pub(crate) fn set_tags<T: FromRow>(
-        &mut self,
-        tags: BTreeMap<Cow<'_, str>, Option<Cow<'_, str>>>,
-    ) {
-        for (key, value) in tags {
-            let Some(value) = value.filter(|v| !v.is_empty()) else {
+    /// Where `header`'s columns go, and the `GROUP BY` tags `T` has a
+    /// slot for; tags with no value (null or empty) are left out.
+    pub(crate) fn of<T: FromRow>(header: &Header<'_>) -> Self {
+        let slots = header
+            .columns
+            .iter()
+            .map(|column| <T::Builder as RowBuilder<T>>::slot(column))
+            .collect();
+        let mut tags = Vec::new();
+        for (key, value) in &header.tags {
+            let Some(value) = value.as_deref().filter(|v| !v.is_empty()) else {
                 continue;
             };
-            if let Some(slot) = <T::Builder as RowBuilder<T>>::slot(&key) {
-                self.tags.push((slot, value.into_owned()));
+            if let Some(slot) = <T::Builder as RowBuilder<T>>::slot(key) {
+                tags.push((slot, value.to_owned()));
             }
         }
+        Layout { slots, tags }
     }
 
     /// A row builder holding the series' tags.
@@ -44,29 +48,70 @@ impl Layout {
         }
         builder
     }
+}
 
-    pub(crate) fn build<T: FromRow>(
-        &self,
-        cells: impl FnOnce(&mut T::Builder),
-    ) -> Result<T, DecodeError> {
-        let mut builder = self.row::<T>();
-        cells(&mut builder);
-        builder.finish()
+/// Rows of `T` appended to `out`.
+#[derive(Debug)]
+pub(crate) struct Rows<'o, T> {
+    out: &'o mut Vec<T>,
+    /// How many rows the documents decoded whole have left.
+    committed: usize,
+}
+
+impl<'o, T> Rows<'o, T> {
+    pub(crate) fn new(out: &'o mut Vec<T>) -> Self {
+        let committed = out.len();
+        Rows { out, committed }
     }
 }
 
-/// Where a response stands between two documents: the series left open
-/// (marked `partial`, to be continued in the next document) and the index
-/// of the next statement.
-///
-/// InfluxDB writes a failed statement in MessagePack as `{"error": ...}`
-/// alone, without its `statement_id`; in a chunked response, where each
-/// document holds one result, its index follows from the results before
-/// it: the same statement when that one was marked partial, the next one
-/// otherwise.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Progress {
-    /// The name of the last series when it was marked partial.
-    pub(crate) open_series: Option<String>,
-    pub(crate) next_statement: usize,
+impl<T: FromRow> Sink for Rows<'_, T> {
+    type Series = Layout;
+
+    fn series(&mut self, header: &Header<'_>) -> Layout {
+        Layout::of::<T>(header)
+    }
+
+    /// A count is only a claim: beyond a modest start, the vector grows as
+    /// rows really arrive.
+    fn reserve(&mut self, rows: usize) {
+        self.out.reserve(rows.min(16_384));
+    }
+
+    #[inline(always)]
+    fn row<'a, S: Source<'a>>(
+        &mut self,
+        layout: &mut Layout,
+        source: &mut S,
+    ) -> Result<(), S::Error> {
+        let mut builder = layout.row::<T>();
+        let mut column = 0;
+        source.seq(|s| {
+            match layout.slots.get(column).copied().flatten() {
+                Some(slot) => builder.set(slot, s.cell()?),
+                None => s.skip()?,
+            }
+            column += 1;
+            Ok(())
+        })?;
+        match builder.finish() {
+            Ok(row) => {
+                self.out.push(row);
+                Ok(())
+            }
+            Err(e) => Err(source.fail(e.into())),
+        }
+    }
+
+    fn end_series(&mut self, _: Layout, _: bool) {}
+
+    fn end_statement(&mut self, _: usize, _: Vec<Message>) {}
+
+    fn commit(&mut self) {
+        self.committed = self.out.len();
+    }
+
+    fn rollback(&mut self) {
+        self.out.truncate(self.committed);
+    }
 }

@@ -6,15 +6,17 @@
 //! 1. `format`: the body's format, and the one framer that finds
 //!    where its documents end (a plain answer is one document, a
 //!    `chunked=true` answer one per chunk);
-//! 2. `decoder`: the one row decoder, fed runs of whole documents by a
+//! 2. `decoder`: the one decoder, fed runs of whole documents by a
 //!    stream, or a whole body at once;
-//! 3. `json_fast` (a scanner for the common case), `json_serde` (the
-//!    reference, which names every error) and `msgpack`: one document into
-//!    `T`'s row builder, with `layout` telling where each column goes;
-//! 4. [`cell`]: one value into one field of `T`.
-//!
-//! Raw queries take `results` instead: documents merged into statements
-//! and series.
+//! 3. `walk`: the one walk of a document, results → statements → series
+//!    → rows, whatever its format;
+//! 4. `json_fast` (a scanner for the common case), `json_serde` (the
+//!    reference, which names every error) and `msgpack`: the sources the
+//!    walk reads values from;
+//! 5. `layout`: the sink that puts each column in its slot of `T`'s row
+//!    builder (raw queries take `results` instead: documents merged into
+//!    statements and series);
+//! 6. [`cell`]: one value into one field of `T`.
 //!
 //! Every read ends with a check that the answer was whole: a body with no
 //! document, or one that stops inside a document or inside a series the
@@ -31,6 +33,7 @@ pub(crate) mod results;
 mod row;
 #[cfg(test)]
 mod testing;
+mod walk;
 
 pub use cell::{Cell, FromCell};
 pub use format::DEFAULT_MAX_DOCUMENT_BYTES;

@@ -8,17 +8,15 @@
 //! A chunked response is a run of such documents with nothing between
 //! them; [`Splitter`] finds where each ends.
 //!
-//! The decoding follows the JSON path's rules (see the parent module):
-//! unknown keys are skipped, a top-level `error` is
-//! [`Error::QueryAborted`], a statement's `error` is [`Error::Statement`],
-//! and a series marked `partial` continues in the next document.
+//! [`Reader`] is a [`Source`] for the [walk](super::walk), the same walk
+//! as JSON's: the rules (which keys count, the errors a document carries,
+//! a series marked `partial` continuing in the next document) are the
+//! walk's, not this file's.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use super::cell::Cell;
-use super::layout::{Layout, Progress};
-use super::row::{FromRow, RowBuilder};
+use super::walk::{self, Progress, Sink, Source};
 use crate::error::{DecodeError, Error};
 
 fn malformed(what: impl std::fmt::Display) -> Error {
@@ -218,7 +216,7 @@ pub(crate) fn error_message(body: &[u8]) -> Option<String> {
         bytes: body,
         pos: 0,
     };
-    for _ in 0..reader.map().ok()? {
+    for _ in 0..reader.map_len().ok()? {
         let key = reader.string().ok()?;
         if key == "error" || key == "message" {
             return reader.string().ok().map(Cow::into_owned);
@@ -228,14 +226,14 @@ pub(crate) fn error_message(body: &[u8]) -> Option<String> {
     None
 }
 
-/// Decodes one document's rows into `out`, and moves `progress` on.
+/// Walks one whole document, and nothing after it.
 #[cfg(test)]
-pub(crate) fn document<T: FromRow>(
+pub(crate) fn document<K: Sink>(
     doc: &[u8],
-    out: &mut Vec<T>,
+    sink: &mut K,
     progress: &mut Progress,
 ) -> Result<(), Error> {
-    let end = first_document(doc, out, progress)?;
+    let end = first_document(doc, sink, progress)?;
     if end != doc.len() {
         return Err(malformed(format!(
             "{} bytes after the end of the document",
@@ -245,165 +243,75 @@ pub(crate) fn document<T: FromRow>(
     Ok(())
 }
 
-/// Decodes the document at the start of `bytes`; returns where it ends.
-pub(crate) fn first_document<T: FromRow>(
+/// Walks the document at the start of `bytes`; returns where it ends.
+pub(crate) fn first_document<K: Sink>(
     bytes: &[u8],
-    out: &mut Vec<T>,
+    sink: &mut K,
     progress: &mut Progress,
 ) -> Result<usize, Error> {
     let mut reader = Reader { bytes, pos: 0 };
-    let entries = reader.map()?;
-    for _ in 0..entries {
-        let key = reader.string()?;
-        match &*key {
-            "results" => {
-                for _ in 0..reader.array()? {
-                    statement(&mut reader, out, progress)?;
-                }
-            }
-            "error" => {
-                return Err(Error::QueryAborted {
-                    message: reader.string()?.into_owned(),
-                })
-            }
-            _ => reader.skip()?,
-        }
-    }
+    walk::document(&mut reader, sink, progress)?;
     Ok(reader.pos)
 }
 
-fn statement<T: FromRow>(
-    reader: &mut Reader<'_>,
-    out: &mut Vec<T>,
-    progress: &mut Progress,
-) -> Result<(), Error> {
-    let mut statement = progress.next_statement;
-    let mut partial = false;
-    for _ in 0..reader.map()? {
-        let key = reader.string()?;
-        match &*key {
-            "statement_id" => {
-                statement = match reader.cell()? {
-                    Cell::Int(i) => usize::try_from(i).ok(),
-                    Cell::UInt(u) => usize::try_from(u).ok(),
-                    _ => None,
-                }
-                .ok_or_else(|| malformed("a statement_id that is not an index"))?;
-            }
-            "series" => {
-                for _ in 0..reader.array()? {
-                    progress.open_series = series(reader, out)?;
-                }
-            }
-            "partial" => partial = reader.cell()? == Cell::Bool(true),
-            "error" => {
-                return Err(Error::Statement {
-                    statement,
-                    message: reader.string()?.into_owned(),
-                })
-            }
-            _ => reader.skip()?,
-        }
-    }
-    progress.next_statement = if partial { statement } else { statement + 1 };
-    Ok(())
-}
+impl<'a> Source<'a> for Reader<'a> {
+    type Error = Error;
+    type Mark = usize;
 
-/// One series; returns its name when it is marked partial.
-fn series<T: FromRow>(reader: &mut Reader<'_>, out: &mut Vec<T>) -> Result<Option<String>, Error> {
-    let mut name = String::new();
-    let mut layout = Layout::default();
-    let mut have_columns = false;
-    let mut early_rows = None;
-    let mut partial = false;
-    for _ in 0..reader.map()? {
-        let key = reader.string()?;
-        match &*key {
-            "name" => name = reader.string()?.into_owned(),
-            "tags" => {
-                let mut tags = BTreeMap::new();
-                for _ in 0..reader.map()? {
-                    let key = reader.string()?;
-                    let value = match reader.cell()? {
-                        Cell::Null => None,
-                        Cell::Str(s) => Some(s),
-                        other => {
-                            return Err(malformed(format!(
-                                "tag {key:?} is {}, not a string",
-                                other.describe()
-                            )))
-                        }
-                    };
-                    tags.insert(key, value);
-                }
-                layout.set_tags::<T>(tags);
-            }
-            "columns" => {
-                let count = reader.array()?;
-                layout.slots.clear();
-                for _ in 0..count {
-                    let column = reader.string()?;
-                    layout
-                        .slots
-                        .push(<T::Builder as RowBuilder<T>>::slot(&column));
-                }
-                have_columns = true;
-            }
-            "values" if have_columns => rows(reader, &layout, out)?,
-            // Rows before their columns (never from InfluxDB itself) are
-            // decoded at the end, as the JSON path does.
-            "values" => {
-                early_rows = Some(reader.pos);
-                reader.skip()?;
-            }
-            "partial" => {
-                partial = match reader.cell()? {
-                    Cell::Bool(b) => b,
-                    other => {
-                        return Err(malformed(format!(
-                            "partial is {}, not a boolean",
-                            other.describe()
-                        )))
-                    }
-                }
-            }
-            _ => reader.skip()?,
+    #[inline]
+    fn map(
+        &mut self,
+        mut each: impl FnMut(&mut Self, Cow<'a, str>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        for _ in 0..self.map_len()? {
+            let key = self.string()?;
+            each(self, key)?;
         }
+        Ok(())
     }
-    if let Some(pos) = early_rows {
-        rows(
-            &mut Reader {
-                bytes: reader.bytes,
-                pos,
-            },
-            &layout,
-            out,
-        )?;
-    }
-    Ok(partial.then_some(name))
-}
 
-fn rows<T: FromRow>(
-    reader: &mut Reader<'_>,
-    layout: &Layout,
-    out: &mut Vec<T>,
-) -> Result<(), Error> {
-    let count = reader.array()?;
-    // A count is only a claim: every row takes at least one byte, and
-    // beyond a modest start the vector grows as rows really arrive.
-    out.reserve(count.min(reader.bytes.len() - reader.pos).min(16_384));
-    for _ in 0..count {
-        let mut builder = layout.row::<T>();
-        let cells = reader.array()?;
-        for index in 0..cells {
-            match layout.slots.get(index).copied().flatten() {
-                Some(slot) => builder.set(slot, reader.cell()?),
-                None => reader.skip()?,
-            }
+    #[inline(always)]
+    fn seq(&mut self, mut each: impl FnMut(&mut Self) -> Result<(), Error>) -> Result<(), Error> {
+        for _ in 0..self.array_len()? {
+            each(self)?;
         }
-        out.push(builder.finish()?);
+        Ok(())
     }
-    Ok(())
+
+    /// The count of an array, capped by the bytes left (every value takes
+    /// at least one).
+    fn seq_len(&self) -> Option<usize> {
+        let rest = &self.bytes[self.pos..];
+        match head(rest) {
+            Ok(Some((Head::Array(n), _))) => Some(n.min(rest.len())),
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn cell(&mut self) -> Result<Cell<'a>, Error> {
+        Reader::cell(self)
+    }
+
+    fn skip(&mut self) -> Result<(), Error> {
+        Reader::skip(self)
+    }
+
+    fn mark(&self) -> usize {
+        self.pos
+    }
+
+    fn seek(&mut self, mark: usize) {
+        self.pos = mark;
+    }
+
+    fn malformed(&self, what: String) -> Error {
+        malformed(what)
+    }
+
+    fn fail(&self, error: Error) -> Error {
+        error
+    }
 }
 
 /// `raw` with every byte that is not part of a valid UTF-8 sequence
@@ -452,7 +360,7 @@ impl<'a> Reader<'a> {
         Ok(bytes)
     }
 
-    fn map(&mut self) -> Result<usize, Error> {
+    fn map_len(&mut self) -> Result<usize, Error> {
         match self.head()? {
             Head::Map(n) => Ok(n),
             other => Err(malformed(format!(
@@ -463,7 +371,7 @@ impl<'a> Reader<'a> {
     }
 
     #[inline(always)]
-    fn array(&mut self) -> Result<usize, Error> {
+    fn array_len(&mut self) -> Result<usize, Error> {
         match self.head()? {
             Head::Array(n) => Ok(n),
             other => Err(malformed(format!(
@@ -548,8 +456,9 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
     use crate::response::decoder::decode_rows_in;
-    use crate::response::decoder::{BodyDecoder, RowDecoder};
+    use crate::response::decoder::{BodyDecoder, Decoder};
     use crate::response::format::Format;
+    use crate::response::layout::Rows;
     use crate::response::testing::{corpus_json_documents, Random, Row};
 
     /// The same document as MessagePack, by an independent encoder.
@@ -559,9 +468,9 @@ mod tests {
     }
 
     fn decode(format: Format, doc: &[u8]) -> (Result<(), Error>, Vec<Row>, Option<String>) {
-        let mut decoder = RowDecoder::<Row>::new(1 << 30);
+        let mut decoder = Decoder::new(1 << 30);
         let mut out = Vec::new();
-        let result = decoder.document(format, doc, &mut out);
+        let result = decoder.document(format, doc, &mut Rows::new(&mut out));
         (result, out, decoder.progress.open_series)
     }
 

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::format::{snippet, Format, Framer, JsonDocuments, Run};
-use crate::error::{DecodeError, Error};
+use super::cell::Cell;
+use super::decoder::Body;
+use super::walk::{Header, Sink, Source};
+use crate::error::Error;
 
 /// The results of a raw query: one entry per statement.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -58,7 +60,7 @@ impl Series {
     /// true`) and no continuation followed. Results from
     /// [`Client::query`](crate::Client::query) never have one: a read that
     /// ends inside a series is an error
-    /// ([`DecodeError::Truncated`]), not a shorter result.
+    /// ([`DecodeError::Truncated`](crate::error::DecodeError::Truncated)), not a shorter result.
     pub fn is_partial(&self) -> bool {
         self.partial
     }
@@ -89,54 +91,80 @@ pub struct Message {
     pub text: String,
 }
 
-#[derive(Deserialize)]
-struct RawDocument {
-    #[serde(default)]
-    results: Vec<RawStatement>,
-    #[serde(default)]
-    error: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RawStatement {
-    #[serde(default)]
-    statement_id: Option<usize>,
-    #[serde(default)]
-    series: Vec<Series>,
-    #[serde(default)]
-    messages: Vec<Message>,
-    #[serde(default)]
-    error: Option<String>,
-}
-
-/// Merges documents into statement results: chunks of the same statement
-/// join, and a series marked `partial` continues in the next chunk.
+/// Untyped results: the [`Sink`] that keeps every series as it came,
+/// merging documents into statements as they are committed.
 #[derive(Debug, Default)]
-pub(crate) struct ResultsAssembler {
+struct Assembler {
     results: QueryResults,
+    /// The statements of the document being walked.
+    statements: Vec<StatementResult>,
+    /// The series of the statement being walked.
+    series: Vec<Series>,
 }
 
-impl ResultsAssembler {
-    pub(crate) fn document(&mut self, doc: &[u8]) -> Result<(), Error> {
-        let raw: RawDocument = serde_json::from_slice(doc)
-            .map_err(|e| DecodeError::Malformed(format!("{e}: {}", snippet(doc))))?;
-        if let Some(message) = raw.error {
-            return Err(Error::QueryAborted { message });
+impl Sink for Assembler {
+    type Series = Series;
+
+    fn series(&mut self, header: &Header<'_>) -> Series {
+        Series {
+            name: header.name.as_deref().map(str::to_owned),
+            // A tag of the `GROUP BY` without a value: empty, as the
+            // server writes it in JSON.
+            tags: header
+                .tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_deref().unwrap_or_default().to_owned()))
+                .collect(),
+            columns: header.columns.iter().map(|c| c.to_string()).collect(),
+            values: Vec::new(),
+            partial: false,
         }
-        for (index, statement) in raw.results.into_iter().enumerate() {
-            let id = statement.statement_id.unwrap_or(index);
-            if let Some(message) = statement.error {
-                return Err(Error::Statement {
-                    statement: id,
-                    message,
-                });
-            }
+    }
+
+    fn row<'a, S: Source<'a>>(
+        &mut self,
+        series: &mut Series,
+        source: &mut S,
+    ) -> Result<(), S::Error> {
+        let mut row = Vec::with_capacity(series.columns.len());
+        source.seq(|s| {
+            row.push(match s.cell()? {
+                Cell::Null => serde_json::Value::Null,
+                Cell::Bool(b) => b.into(),
+                Cell::Int(i) => i.into(),
+                Cell::UInt(u) => u.into(),
+                Cell::Float(f) => f.into(),
+                Cell::Str(s) => s.into_owned().into(),
+            });
+            Ok(())
+        })?;
+        series.values.push(row);
+        Ok(())
+    }
+
+    fn end_series(&mut self, mut series: Series, partial: bool) {
+        series.partial = partial;
+        self.series.push(series);
+    }
+
+    fn end_statement(&mut self, statement: usize, messages: Vec<Message>) {
+        self.statements.push(StatementResult {
+            statement_id: statement,
+            series: std::mem::take(&mut self.series),
+            messages,
+        });
+    }
+
+    /// Chunks of the same statement join, and a series marked `partial`
+    /// continues in the next chunk.
+    fn commit(&mut self) {
+        for statement in self.statements.drain(..) {
             let results = &mut self.results.statements;
             let target = match results.last_mut() {
-                Some(last) if last.statement_id == id => last,
+                Some(last) if last.statement_id == statement.statement_id => last,
                 _ => {
                     results.push(StatementResult {
-                        statement_id: id,
+                        statement_id: statement.statement_id,
                         ..Default::default()
                     });
                     results.last_mut().expect("just pushed")
@@ -155,74 +183,40 @@ impl ResultsAssembler {
                 }
             }
         }
-        Ok(())
     }
 
-    /// The name of a series still waiting for its continuation.
-    pub(crate) fn open_series(&self) -> Option<String> {
-        let last = self.results.statements.last()?.series.last()?;
-        last.partial.then(|| last.name.clone().unwrap_or_default())
-    }
-
-    pub(crate) fn finish(self) -> QueryResults {
-        self.results
+    fn rollback(&mut self) {
+        self.statements.clear();
+        self.series.clear();
     }
 }
 
 /// A raw query's body decoded as it arrives, frame by frame.
 #[derive(Debug)]
 pub(crate) struct ResultsDecoder {
-    framer: Framer,
-    documents: JsonDocuments,
-    assembler: ResultsAssembler,
+    body: Body,
+    assembler: Assembler,
 }
 
 impl ResultsDecoder {
     pub(crate) fn new(content_type: Option<String>, max_document: usize) -> Self {
         ResultsDecoder {
-            framer: Framer::new(content_type, max_document),
-            documents: JsonDocuments::new(max_document),
-            assembler: ResultsAssembler::default(),
+            body: Body::new(content_type, max_document),
+            assembler: Assembler::default(),
         }
     }
 
     /// Adds a frame of the body.
     pub(crate) fn push(&mut self, frame: &[u8]) -> Result<(), Error> {
-        let framed = self.framer.push(frame);
-        if let Some(run) = framed.run {
-            self.run(&run)?;
-        }
-        framed.error.map_or(Ok(()), Err)
-    }
-
-    fn run(&mut self, run: &Run) -> Result<(), Error> {
-        if run.format != Format::Json {
-            return Err(DecodeError::Malformed(
-                "a raw query was answered in MessagePack, which it did not ask for".into(),
-            )
-            .into());
-        }
-        let assembler = &mut self.assembler;
-        self.documents
-            .run(&run.bytes, |doc| assembler.document(doc))
+        self.body.push(frame, &mut self.assembler)
     }
 
     /// The end of the body: the results, or why they are not whole (no
     /// document, or one cut short). With `chunked`, a series still open
     /// at the end was cut too.
     pub(crate) fn finish(mut self, chunked: bool) -> Result<QueryResults, Error> {
-        if let Some(run) = self.framer.finish() {
-            self.run(&run)?;
-        }
-        if self.documents.finish()? == 0 {
-            return Err(DecodeError::EmptyResponse.into());
-        }
-        if chunked {
-            if let Some(name) = self.assembler.open_series() {
-                return Err(DecodeError::Truncated(name).into());
-            }
-        }
-        Ok(self.assembler.finish())
+        self.body.finish(&mut self.assembler, chunked)?;
+        Ok(self.assembler.results)
     }
 }
 
@@ -245,6 +239,7 @@ pub fn decode_results(body: &[u8], chunked: bool) -> Result<QueryResults, Error>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::DecodeError;
 
     #[test]
     fn assembles_partial_series_and_statements() {
