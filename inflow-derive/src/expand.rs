@@ -103,7 +103,7 @@ fn impl_measurement(input: &Input<'_>) -> TokenStream {
         .filter(|f| matches!(f.role(), Role::Field | Role::Aggregate))
         .map(|field| {
             let member = field.ident;
-            let key = inflow_rules::escape::key(&field.column_name());
+            let key = inflow_rules::escape::field_key(&field.column_name());
             let call = spanned_call(field.ty, quote!(FieldValue), quote!(to_field));
             quote! {
                 if let ::inflow::__private::Some(__value) = #call(&self.#member) {

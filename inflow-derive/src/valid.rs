@@ -160,7 +160,7 @@ fn name_problem(problem: Problem, text: &str, what: &str) -> String {
     match problem {
         Problem::Empty => format!("the {what} is empty; InfluxDB needs a name"),
         Problem::Newline => {
-            format!("the {what} contains a newline, which would end the line; remove it")
+            format!("the {what} contains a newline, which would end the line; remove it (or escape it with a backslash)")
         }
         Problem::TrailingBackslash => format!(
             "the {what} ends in a backslash, which would escape the separator after it; remove it"
@@ -170,10 +170,13 @@ fn name_problem(problem: Problem, text: &str, what: &str) -> String {
             text.get(..1).unwrap_or_default()
         ),
         Problem::EscapingBackslash if what == "measurement name" => format!(
-            "the {what} has a backslash before `,`, `=` or a space, which InfluxDB reads as an escape, dropping the backslash; remove it"
+            "the {what} has a backslash before `,`, `=`, a space or `\"`, which InfluxDB reads as an escape, dropping the backslash; remove it"
         ),
         Problem::EscapingBackslash => format!(
-            "the {what} has a backslash before `,`, `=` or a space, which InfluxDB reads as an escape in a field key; remove it"
+            "the {what} has an odd run of backslashes before `,`, `=` or a space, which InfluxDB reads as an escape in a field key; remove one"
+        ),
+        Problem::NotQueryable => format!(
+            "the {what} contains a carriage return or NUL, which no InfluxQL query can name; remove it"
         ),
         Problem::Time => format!("InfluxDB drops a tag or field named `time`; rename the {what}"),
     }

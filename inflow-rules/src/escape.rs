@@ -1,9 +1,9 @@
 //! Line-protocol escaping of measurement names and keys, as InfluxDB 1.x
-//! reads them: a measurement escapes `,` and space; tag keys, tag values
-//! and field keys escape `,`, `=` and space. A backslash is put before each
-//! such character; backslashes themselves are written as they are, since
-//! 1.x does not unescape them (see [`name`](crate::name) for the names
-//! that this leaves unwritable).
+//! reads them: a measurement escapes `,` and space; tag keys and tag
+//! values escape `,`, `=` and space; field keys escape `,`, `=`, space and
+//! `"`. A backslash is put before each such character; backslashes
+//! themselves are written as they are, since 1.x does not unescape them
+//! (see [`name`](crate::name) for the names that this leaves unwritable).
 
 /// Whether a measurement name escapes `b`: `,` and space.
 #[inline]
@@ -16,6 +16,14 @@ pub fn is_measurement_special(b: u8) -> bool {
 #[inline]
 pub fn is_key_special(b: u8) -> bool {
     b == b',' || b == b'=' || b == b' '
+}
+
+/// Whether a field key escapes `b`: `,`, `=`, space and `"`. (The server
+/// unescapes `\"` in field keys: a `"` written bare after a backslash
+/// would lose the backslash.)
+#[inline]
+pub fn is_field_key_special(b: u8) -> bool {
+    b == b',' || b == b'=' || b == b' ' || b == b'"'
 }
 
 /// Appends `bytes` to `buf` with a backslash before each byte for which
@@ -38,9 +46,14 @@ pub fn measurement(name: &str) -> String {
     escaped(name, is_measurement_special)
 }
 
-/// A tag key, tag value or field key, escaped.
+/// A tag key or tag value, escaped.
 pub fn key(key: &str) -> String {
     escaped(key, is_key_special)
+}
+
+/// A field key, escaped.
+pub fn field_key(key: &str) -> String {
+    escaped(key, is_field_key_special)
 }
 
 fn escaped(text: &str, special: impl Fn(u8) -> bool) -> String {
@@ -66,6 +79,12 @@ mod tests {
     fn keys_escape_comma_equals_and_space() {
         assert_eq!(key("a b,c=d"), "a\\ b\\,c\\=d");
         assert_eq!(key("=="), "\\=\\=");
+    }
+
+    #[test]
+    fn field_keys_escape_quotes_too() {
+        assert_eq!(field_key("a b,c=d\"e"), "a\\ b\\,c\\=d\\\"e");
+        assert_eq!(field_key("x\\\""), "x\\\\\"");
     }
 
     #[test]

@@ -1,18 +1,41 @@
 //! Measurement names, tag keys, field keys and tag values that line
 //! protocol cannot carry, or that InfluxDB 1.x reads as something else.
-//! Each was seen on InfluxDB 1.6:
+//! Each rule was decided by writing the text to InfluxDB 1.6.7 and reading
+//! it back (`SHOW MEASUREMENTS`, `SHOW TAG KEYS`, `SHOW FIELD KEYS`, and a
+//! `SELECT` naming it):
 //!
-//! - a newline anywhere ends the line;
-//! - a trailing backslash escapes the separator written after it;
-//! - a measurement that starts with `#` makes the line a comment, and
-//!   leading tabs and NULs are skipped;
-//! - a backslash before `,`, `=` or a space is read as an escape: a
-//!   measurement `a\ b` is stored as `a b`, and a line with a field key
-//!   `a\ b` is refused. In tag keys and tag values the pair is stored as
-//!   written, so it is allowed there;
-//! - a tag or field named `time` is dropped;
-//! - a name or key is never empty, nor is a tag value (the writer leaves a
-//!   tag with an empty value out).
+//! | part | escaped by the writer | refused |
+//! |---|---|---|
+//! | measurement | `,` space | empty; starting with `#` (a comment), a tab or NUL (skipped); a bare newline; a carriage return or NUL; a trailing backslash; a backslash before `,` space `=` `"` |
+//! | tag key | `,` `=` space | empty; `time`; a bare newline; a carriage return or NUL; a trailing backslash |
+//! | tag value | `,` `=` space | a bare newline; a trailing backslash (an empty value leaves the tag out) |
+//! | field key | `,` `=` space `"` | empty; `time`; a bare newline; a carriage return or NUL; a trailing backslash; an odd run of backslashes before `,` `=` space |
+//! | string field value | `"` `\` | nothing |
+//!
+//! Why:
+//! - a bare newline ends the line wherever it stands outside a string
+//!   field; after an odd run of backslashes it is skipped as escaped, and
+//!   the backslash and the newline are stored as they are;
+//! - a trailing backslash escapes the separator written after it, and
+//!   nothing makes a backslash stand for itself there;
+//! - the server unescapes a measurement twice (once in the series key,
+//!   once in its index), so a backslash before `,`, space, `=` or `"` is
+//!   lost or leaves the name listed but unreadable;
+//! - in a field key the server pairs backslashes: after an even run the
+//!   escaped character is stored as written, after an odd run the line is
+//!   refused; a `"` is escaped, so a backslash before it stays;
+//! - InfluxQL has no way to write a carriage return (its scanner reads one
+//!   as a newline) or a NUL (the end of the query) in a name, so a name
+//!   holding one could be written but never named in a query. Tag values
+//!   and string fields may hold them: the query builder compares them with
+//!   a regular expression instead of a string literal;
+//! - a first field key starting with a tab or NUL loses it (the server
+//!   skips whitespace there): the writer puts another field first, and
+//!   refuses the point only when every field key starts so;
+//! - a backslash right before an escaped space in a tag makes the server
+//!   misjudge where the line ends when a `"` follows later in the line:
+//!   the writer checks such a line as the server will split it, and
+//!   refuses it only if the split would be wrong.
 
 /// The name of the time column, which no tag or field may have.
 pub const TIME: &str = "time";
@@ -22,14 +45,17 @@ pub const TIME: &str = "time";
 pub enum Problem {
     /// It is empty.
     Empty,
-    /// It contains a newline.
+    /// It contains a newline that no backslash escapes.
     Newline,
     /// It ends in a backslash.
     TrailingBackslash,
     /// A measurement starts with `#`, a tab or a NUL.
     CommentOrSkippedStart,
-    /// A backslash comes before `,`, `=` or a space.
+    /// A backslash comes before a character the server unescapes after
+    /// one (see the table above).
     EscapingBackslash,
+    /// A carriage return or NUL, which InfluxQL cannot write in a name.
+    NotQueryable,
     /// A tag or field key is `time`.
     Time,
 }
@@ -44,7 +70,12 @@ pub fn measurement(name: &str) -> Result<(), Problem> {
         return Err(Problem::CommentOrSkippedStart);
     }
     line_safe(name)?;
-    if has_escaping_backslash(name) {
+    queryable(name)?;
+    let bytes = name.as_bytes();
+    if bytes
+        .windows(2)
+        .any(|w| w[0] == b'\\' && matches!(w[1], b',' | b' ' | b'=' | b'"'))
+    {
         return Err(Problem::EscapingBackslash);
     }
     Ok(())
@@ -59,20 +90,33 @@ pub fn tag_key(key: &str) -> Result<(), Problem> {
     if key == TIME {
         return Err(Problem::Time);
     }
-    line_safe(key)
+    line_safe(key)?;
+    queryable(key)
 }
 
 /// Checks a field key.
 #[inline]
 pub fn field_key(key: &str) -> Result<(), Problem> {
     tag_key(key)?;
-    if has_escaping_backslash(key) {
-        return Err(Problem::EscapingBackslash);
+    // An odd run of backslashes before `,`, `=` or a space: with the
+    // writer's escape, the server sees an even run and an unescaped
+    // separator.
+    let mut run = 0usize;
+    for &b in key.as_bytes() {
+        if b == b'\\' {
+            run += 1;
+            continue;
+        }
+        if run % 2 == 1 && matches!(b, b',' | b'=' | b' ') {
+            return Err(Problem::EscapingBackslash);
+        }
+        run = 0;
     }
     Ok(())
 }
 
-/// Checks a tag value.
+/// Checks a tag value that is not empty (an empty value leaves the tag
+/// out, and is not checked).
 #[inline]
 pub fn tag_value(value: &str) -> Result<(), Problem> {
     if value.is_empty() {
@@ -81,11 +125,18 @@ pub fn tag_value(value: &str) -> Result<(), Problem> {
     line_safe(value)
 }
 
-/// What every name, key and tag value satisfies: no newline, no trailing
-/// backslash.
+/// Whether a first field key loses its first character: the server skips
+/// tabs and NULs where the fields begin.
+#[inline]
+pub fn skipped_as_first_field(key: &str) -> bool {
+    key.starts_with(['\t', '\0'])
+}
+
+/// What every name, key and tag value satisfies: no newline but one that
+/// a backslash escapes, no trailing backslash.
 #[inline(always)]
 fn line_safe(text: &str) -> Result<(), Problem> {
-    if text.as_bytes().contains(&b'\n') {
+    if memchr(b'\n', text.as_bytes()) && unescaped_newline(text.as_bytes()) {
         Err(Problem::Newline)
     } else if text.ends_with('\\') {
         Err(Problem::TrailingBackslash)
@@ -94,11 +145,37 @@ fn line_safe(text: &str) -> Result<(), Problem> {
     }
 }
 
-/// A backslash before a character the server unescapes after one.
-fn has_escaping_backslash(text: &str) -> bool {
-    text.as_bytes()
-        .windows(2)
-        .any(|w| w[0] == b'\\' && matches!(w[1], b',' | b'=' | b' '))
+/// What every name satisfies: InfluxQL can write it.
+#[inline(always)]
+fn queryable(text: &str) -> Result<(), Problem> {
+    if text.bytes().any(|b| b == b'\r' || b == 0) {
+        Err(Problem::NotQueryable)
+    } else {
+        Ok(())
+    }
+}
+
+/// A newline after an even run of backslashes (none, or pairs): the
+/// server ends the line there. After an odd run the server skips it as
+/// escaped, and stores the backslash and the newline as they are.
+fn unescaped_newline(bytes: &[u8]) -> bool {
+    let mut run = 0usize;
+    for &b in bytes {
+        if b == b'\\' {
+            run += 1;
+            continue;
+        }
+        if b == b'\n' && run % 2 == 0 {
+            return true;
+        }
+        run = 0;
+    }
+    false
+}
+
+#[inline(always)]
+fn memchr(needle: u8, haystack: &[u8]) -> bool {
+    haystack.contains(&needle)
 }
 
 #[cfg(test)]
@@ -116,6 +193,8 @@ mod tests {
             "cpu\t",
             " cpu",
             "température 🌡",
+            "a\\\nb",
+            "a\\\\\\\nb",
         ] {
             assert_eq!(measurement(name), Ok(()), "{name:?}");
         }
@@ -125,6 +204,7 @@ mod tests {
             ("\tcpu", Problem::CommentOrSkippedStart),
             ("\0cpu", Problem::CommentOrSkippedStart),
             ("c\npu", Problem::Newline),
+            ("c\\\\\npu", Problem::Newline),
             ("\n", Problem::Newline),
             ("cpu\\", Problem::TrailingBackslash),
             ("\\", Problem::TrailingBackslash),
@@ -132,6 +212,9 @@ mod tests {
             ("a\\,b", Problem::EscapingBackslash),
             ("a\\=b", Problem::EscapingBackslash),
             ("a\\\\ b", Problem::EscapingBackslash),
+            ("a\\\"b", Problem::EscapingBackslash),
+            ("a\rb", Problem::NotQueryable),
+            ("a\0b", Problem::NotQueryable),
         ] {
             assert_eq!(measurement(name), Err(problem), "{name:?}");
         }
@@ -158,7 +241,17 @@ mod tests {
 
     #[test]
     fn field_keys_refuse_backslash_pairs() {
-        for key in ["value", "a b,c=d", "a\\b", "#f", "\\lead"] {
+        for key in [
+            "value",
+            "a b,c=d",
+            "a\\b",
+            "#f",
+            "\\lead",
+            "a\\\\=b",
+            "a\\\\\\\\ b",
+            "q\\\"",
+            "\tf",
+        ] {
             assert_eq!(field_key(key), Ok(()), "{key:?}");
         }
         for (key, problem) in [
@@ -169,6 +262,8 @@ mod tests {
             ("a\\ b", Problem::EscapingBackslash),
             ("a\\,b", Problem::EscapingBackslash),
             ("a\\=b", Problem::EscapingBackslash),
+            ("a\\\\\\,b", Problem::EscapingBackslash),
+            ("a\rb", Problem::NotQueryable),
         ] {
             assert_eq!(field_key(key), Err(problem), "{key:?}");
         }
@@ -176,7 +271,16 @@ mod tests {
 
     #[test]
     fn tag_values() {
-        for value in ["a", "time", "#x", "a\\ b", "C:\\dir", "\"quoted\""] {
+        for value in [
+            "a",
+            "time",
+            "#x",
+            "a\\ b",
+            "C:\\dir",
+            "\"quoted\"",
+            "cr\r",
+            "nul\0",
+        ] {
             assert_eq!(tag_value(value), Ok(()), "{value:?}");
         }
         for (value, problem) in [

@@ -242,9 +242,14 @@ pub enum InvalidPoint {
     /// A field key is empty.
     #[error("a field key is empty")]
     EmptyFieldKey,
-    /// The same tag key twice.
+    /// The same tag key twice (with non-empty values: a tag with an empty
+    /// value is left out).
     #[error("tag {0:?} is given twice")]
     DuplicateTag(String),
+    /// The same field key twice: the server would keep one of the values,
+    /// or refuse the line when their types differ.
+    #[error("field {0:?} is given twice")]
+    DuplicateField(String),
     /// A float field is NaN or infinite, which line protocol cannot carry.
     #[error("field {field:?} is {value}, which InfluxDB cannot store")]
     NonFiniteFloat {
@@ -254,8 +259,8 @@ pub enum InvalidPoint {
         value: String,
     },
     /// A newline in a measurement, tag key, tag value or field key would
-    /// split the line.
-    #[error("{what} {text:?} contains a newline")]
+    /// split the line (unless a backslash escapes it).
+    #[error("{what} {text:?} contains a newline, which would end the line")]
     Newline {
         /// `measurement`, `tag key`, `tag value` or `field key`.
         what: &'static str,
@@ -274,26 +279,42 @@ pub enum InvalidPoint {
     /// tab or NUL (which the server skips).
     #[error("measurement {0:?} starts with a character the server reads as a comment or skips")]
     BadMeasurementStart(String),
-    /// A measurement or field key with a backslash before `,`, `=` or a
-    /// space: the server reads it as an escape, and stores another name or
-    /// refuses the line.
-    #[error("measurement or field key {0:?} has a backslash before `,`, `=` or a space, which the server reads as an escape")]
+    /// A measurement with a backslash before `,`, `=`, a space or `"`, or
+    /// a field key with an odd run of backslashes before `,`, `=` or a
+    /// space: the server reads the pair as an escape, and stores another
+    /// name or refuses the line.
+    #[error("measurement or field key {0:?} has a backslash before `,`, `=`, a space or `\"`, which the server reads as an escape")]
     EscapingBackslash(String),
+    /// A carriage return or NUL in a measurement, tag key or field key:
+    /// InfluxQL cannot write either in a name, so no query could name it.
+    #[error("{what} {text:?} contains a carriage return or NUL, which no InfluxQL query can name")]
+    NotQueryable {
+        /// `measurement`, `tag key` or `field key`.
+        what: &'static str,
+        /// The offending text.
+        text: String,
+    },
+    /// Every field key starts with a tab or NUL, which the server skips at
+    /// the start of the fields (a key of that kind is fine after another).
+    #[error(
+        "every field key starts with a tab or NUL, which the server would drop from the first one"
+    )]
+    SkippedFieldKeys,
+    /// A tag key or value with a backslash before a space, in a line with
+    /// a `"` after it: the server would split the line in the wrong place,
+    /// joining the next line to it or cutting a string field short.
+    #[error("{what} {text:?} has a backslash before a space; with the `\"` later in the line, the server would misjudge where the line ends")]
+    MisplacedLineEnd {
+        /// `tag key` or `tag value`.
+        what: &'static str,
+        /// The offending text.
+        text: String,
+    },
     /// `time` cannot be a tag or field key: the server drops it.
     #[error("{what} may not be named \"time\"; the server drops it")]
     TimeKey {
         /// `tag key` or `field key`.
         what: &'static str,
-    },
-    /// A string field is longer than the limit.
-    #[error("string field {field:?} is {len} bytes, more than the limit of {limit}")]
-    StringTooLong {
-        /// The field key.
-        field: String,
-        /// Its length in bytes.
-        len: usize,
-        /// The limit.
-        limit: usize,
     },
     /// An unsigned value above `i64::MAX` while unsigned output is off
     /// (InfluxDB 1.x OSS has no unsigned type).

@@ -13,7 +13,9 @@
 //! Which names are refused and how they are escaped is decided by
 //! `inflow_rules`, which the derive applies at compile time too.
 
-use inflow_rules::escape::{escape_into, is_key_special, is_measurement_special};
+use inflow_rules::escape::{
+    escape_into, is_field_key_special, is_key_special, is_measurement_special,
+};
 use inflow_rules::name::{self, Problem};
 
 use crate::error::{Error, InvalidPoint};
@@ -42,8 +44,6 @@ pub enum FieldRef<'a> {
     Str(&'a str),
 }
 
-/// The largest string field inflow writes, in bytes.
-pub const MAX_STRING_FIELD_LEN: usize = 64 * 1024;
 /// The largest series key (measurement and tags) InfluxDB accepts, in bytes.
 pub const MAX_KEY_LEN: usize = 65535;
 /// The earliest timestamp InfluxDB can store, in nanoseconds since the epoch.
@@ -147,6 +147,10 @@ pub fn encode<T: ToLine + ?Sized>(
         buf,
         start,
         fields: 0,
+        fields_start: 0,
+        last_field: 0,
+        skipped_first: false,
+        split_risk: None,
         options,
     };
     match value.encode(&mut writer) {
@@ -166,6 +170,16 @@ pub struct LineWriter<'a> {
     buf: &'a mut Vec<u8>,
     start: usize,
     fields: u32,
+    /// Where the first field starts.
+    fields_start: usize,
+    /// Where the last field starts.
+    last_field: usize,
+    /// Every field so far has a key starting with a tab or NUL, which the
+    /// server would skip in the first one.
+    skipped_first: bool,
+    /// A tag key or value with a backslash before a space: the line is
+    /// checked as the server will split it.
+    split_risk: Option<(&'static str, String)>,
     options: &'a EncodeOptions,
 }
 
@@ -196,6 +210,8 @@ impl LineWriter<'_> {
         if let Err(problem) = name::tag_value(value) {
             return Err(invalid_name("tag value", value, problem));
         }
+        self.note_split_risk("tag key", escaped_key);
+        self.note_split_risk("tag value", value);
         self.buf.push(b',');
         self.buf.extend_from_slice(escaped_key.as_bytes());
         self.buf.push(b'=');
@@ -203,22 +219,41 @@ impl LineWriter<'_> {
         Ok(())
     }
 
-    /// Checks, escapes and writes a tag. An empty value leaves the tag out.
+    /// Checks, escapes and writes a tag. An empty value leaves the tag out
+    /// (unchecked: it is not written).
     pub fn tag(&mut self, key: &str, value: &str) -> Result<(), InvalidPoint> {
-        if let Err(problem) = name::tag_key(key) {
-            return Err(invalid_name("tag key", key, problem));
-        }
         if value.is_empty() {
             return Ok(());
+        }
+        if let Err(problem) = name::tag_key(key) {
+            return Err(invalid_name("tag key", key, problem));
         }
         if let Err(problem) = name::tag_value(value) {
             return Err(invalid_name("tag value", value, problem));
         }
+        self.note_split_risk("tag key", key);
+        self.note_split_risk("tag value", value);
         self.buf.push(b',');
         escape_into(self.buf, key.as_bytes(), is_key_special);
         self.buf.push(b'=');
         escape_into(self.buf, value.as_bytes(), is_key_special);
         Ok(())
+    }
+
+    /// Remembers a tag part with a backslash before a space (see
+    /// [`inflow_rules::line`]).
+    #[inline(always)]
+    fn note_split_risk(&mut self, what: &'static str, text: &str) {
+        if self.split_risk.is_none() && text.as_bytes().contains(&b'\\') {
+            self.split_risk_in(what, text);
+        }
+    }
+
+    #[cold]
+    fn split_risk_in(&mut self, what: &'static str, text: &str) {
+        if text.as_bytes().windows(2).any(|w| w == b"\\ ") {
+            self.split_risk = Some((what, text.to_string()));
+        }
     }
 
     /// Writes a field whose key is already escaped and valid.
@@ -229,10 +264,12 @@ impl LineWriter<'_> {
         value: FieldRef<'_>,
     ) -> Result<(), InvalidPoint> {
         self.check_value(escaped_key, &value)?;
+        let skipped = name::skipped_as_first_field(escaped_key);
         self.separator()?;
         self.buf.extend_from_slice(escaped_key.as_bytes());
         self.buf.push(b'=');
         self.write_value(value);
+        self.after_field(skipped);
         Ok(())
     }
 
@@ -242,11 +279,36 @@ impl LineWriter<'_> {
             return Err(invalid_name("field key", key, problem));
         }
         self.check_value(key, &value)?;
+        let skipped = name::skipped_as_first_field(key);
         self.separator()?;
-        escape_into(self.buf, key.as_bytes(), is_key_special);
+        escape_into(self.buf, key.as_bytes(), is_field_key_special);
         self.buf.push(b'=');
         self.write_value(value);
+        self.after_field(skipped);
         Ok(())
+    }
+
+    /// Keeps a field whose key the server would skip the start of out of
+    /// first place: the first field whose key it would not is moved to the
+    /// front (the order of fields means nothing to the server).
+    #[inline(always)]
+    fn after_field(&mut self, skipped: bool) {
+        if self.fields == 1 {
+            self.skipped_first = skipped;
+        } else if self.skipped_first && !skipped {
+            self.move_last_field_first();
+        }
+    }
+
+    #[cold]
+    fn move_last_field_first(&mut self) {
+        // `F,g` → `g,F`, where `g` is the field just written.
+        let before = self.last_field - 1 - self.fields_start;
+        let region = &mut self.buf[self.fields_start..];
+        region.rotate_left(before); // `,gF`
+        let last = region.len() - before - 1;
+        region[..last + 1].rotate_left(1); // `g,F`
+        self.skipped_first = false;
     }
 
     /// Ends the line with its timestamp: `Some(nanoseconds since the epoch)`,
@@ -255,6 +317,9 @@ impl LineWriter<'_> {
     pub fn finish(&mut self, time_ns: Option<i64>) -> Result<(), InvalidPoint> {
         if self.fields == 0 {
             return Err(InvalidPoint::NoFields);
+        }
+        if self.skipped_first {
+            return Err(InvalidPoint::SkippedFieldKeys);
         }
         let nanos = match time_ns {
             Some(t) => t,
@@ -271,6 +336,14 @@ impl LineWriter<'_> {
         let mut digits = itoa::Buffer::new();
         self.buf.extend_from_slice(digits.format(time).as_bytes());
         self.buf.push(b'\n');
+        if let Some((what, text)) = &self.split_risk {
+            if !inflow_rules::line::splits_whole(&self.buf[self.start..]) {
+                return Err(InvalidPoint::MisplacedLineEnd {
+                    what,
+                    text: text.clone(),
+                });
+            }
+        }
         Ok(())
     }
 
@@ -280,9 +353,6 @@ impl LineWriter<'_> {
             FieldRef::Float(f) if !f.is_finite() => Err(non_finite(key, f)),
             FieldRef::UInt(u) if !self.options.unsigned && u > i64::MAX as u64 => {
                 Err(unsigned_overflow(key, u))
-            }
-            FieldRef::Str(s) if s.len() > MAX_STRING_FIELD_LEN => {
-                Err(string_too_long(key, s.len()))
             }
             _ => Ok(()),
         }
@@ -296,9 +366,11 @@ impl LineWriter<'_> {
                 return Err(key_too_long(key_len));
             }
             self.buf.push(b' ');
+            self.fields_start = self.buf.len();
         } else {
             self.buf.push(b',');
         }
+        self.last_field = self.buf.len();
         self.fields += 1;
         Ok(())
     }
@@ -361,6 +433,7 @@ fn invalid_name(what: &'static str, text: &str, problem: Problem) -> InvalidPoin
         Problem::TrailingBackslash => InvalidPoint::TrailingBackslash { what, text },
         Problem::CommentOrSkippedStart => InvalidPoint::BadMeasurementStart(text),
         Problem::EscapingBackslash => InvalidPoint::EscapingBackslash(text),
+        Problem::NotQueryable => InvalidPoint::NotQueryable { what, text },
         Problem::Time => InvalidPoint::TimeKey { what },
     }
 }
@@ -380,16 +453,6 @@ fn unsigned_overflow(key: &str, value: u64) -> InvalidPoint {
     InvalidPoint::UnsignedOverflow {
         field: key.to_string(),
         value,
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn string_too_long(key: &str, len: usize) -> InvalidPoint {
-    InvalidPoint::StringTooLong {
-        field: key.to_string(),
-        len,
-        limit: MAX_STRING_FIELD_LEN,
     }
 }
 
@@ -592,10 +655,11 @@ mod tests {
         ] {
             assert!(matches!(reason(&p), InvalidPoint::Newline { .. }));
         }
-        assert!(matches!(
-            reason(&Point::new("m").field("s", "x".repeat(MAX_STRING_FIELD_LEN + 1))),
-            InvalidPoint::StringTooLong { .. }
-        ));
+        // The server stores strings of any length its body limit lets in.
+        let long = Point::new("m")
+            .field("s", "x".repeat(100_000))
+            .timestamp_nanos(0);
+        assert_eq!(line(&long).unwrap().len(), 100_000 + 9);
         assert_eq!(
             reason(&Point::new("m").field("f", 1i64).timestamp_nanos(i64::MAX)),
             InvalidPoint::TimestampOutOfRange
@@ -620,6 +684,114 @@ mod tests {
             reason(&Point::new("m").tag("h", "a").tag("h", "b").field("f", 1i64)),
             InvalidPoint::DuplicateTag("h".into())
         );
+        assert_eq!(
+            reason(&Point::new("m").field("f", 1i64).field("f", "x")),
+            InvalidPoint::DuplicateField("f".into())
+        );
+        for name in ["a\rb", "a\0b"] {
+            assert!(matches!(
+                reason(&Point::new(name).field("f", 1i64)),
+                InvalidPoint::NotQueryable {
+                    what: "measurement",
+                    ..
+                }
+            ));
+            assert!(matches!(
+                reason(&Point::new("m").tag(name, "v").field("f", 1i64)),
+                InvalidPoint::NotQueryable {
+                    what: "tag key",
+                    ..
+                }
+            ));
+            assert!(matches!(
+                reason(&Point::new("m").field(name, 1i64)),
+                InvalidPoint::NotQueryable {
+                    what: "field key",
+                    ..
+                }
+            ));
+        }
+    }
+
+    #[test]
+    fn what_the_server_would_not_refuse_is_not_refused() {
+        let at = |p: Point| line(&p.timestamp_nanos(0)).unwrap();
+        // An empty tag is left out before anything is checked.
+        assert_eq!(
+            at(Point::new("m").tag("k", "").tag("k", "v").field("f", 1i64)),
+            "m,k=v f=1i 0\n"
+        );
+        assert_eq!(
+            at(Point::new("m")
+                .tag("time", "")
+                .tag("a\nb", "")
+                .field("f", 1i64)),
+            "m f=1i 0\n"
+        );
+        // Values may hold a carriage return or NUL.
+        assert_eq!(
+            at(Point::new("m").tag("k", "a\rb\0").field("s", "c\r\0")),
+            "m,k=a\rb\0 s=\"c\r\0\" 0\n"
+        );
+        // An even run of backslashes before an escaped character in a
+        // field key is stored as written; a `"` is escaped.
+        assert_eq!(
+            at(Point::new("m").field("a\\\\=b", 1i64).field("q\\\"", 2i64)),
+            "m a\\\\\\=b=1i,q\\\\\"=2i 0\n"
+        );
+    }
+
+    #[test]
+    fn a_field_key_the_server_would_cut_is_not_first() {
+        let at = |p: Point| line(&p.timestamp_nanos(0));
+        assert_eq!(
+            at(Point::new("m")
+                .field("\tf", 1i64)
+                .field("\t", 2i64)
+                .field("h", "x,y"))
+            .unwrap(),
+            "m h=\"x,y\",\tf=1i,\t=2i 0\n"
+        );
+        assert_eq!(
+            at(Point::new("m").field("f", 1i64).field("\tg", 2i64)).unwrap(),
+            "m f=1i,\tg=2i 0\n"
+        );
+        assert_eq!(
+            at(Point::new("m").field("\tf", 1i64))
+                .unwrap_err()
+                .to_string(),
+            Error::invalid("m", InvalidPoint::SkippedFieldKeys).to_string()
+        );
+    }
+
+    #[test]
+    fn a_line_the_server_would_split_elsewhere_is_refused() {
+        let at = |p: Point| line(&p.timestamp_nanos(1));
+        // Alone, a backslash before a space in a tag is fine.
+        assert_eq!(
+            at(Point::new("m").tag("a\\ b", "x").field("f", 1i64)).unwrap(),
+            "m,a\\\\ b=x f=1i 1\n"
+        );
+        // With a `"` after it, the server would join the next line to it.
+        assert!(matches!(
+            reason(&Point::new("m").tag("a\\ b", "x\"y").field("f", 1i64)),
+            InvalidPoint::MisplacedLineEnd {
+                what: "tag key",
+                ..
+            }
+        ));
+        // Or cut the string: `evil f=1i 5` would be a point of its own.
+        assert!(matches!(
+            reason(
+                &Point::new("m")
+                    .tag("k", "x\\ y\\,z")
+                    .field("s", "a\nevil f=1i 5\n")
+            ),
+            InvalidPoint::MisplacedLineEnd {
+                what: "tag value",
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -631,7 +803,7 @@ mod tests {
             ));
         }
         assert!(line(&Point::new("c#pu").field("f", 1i64).timestamp_nanos(0)).is_ok());
-        for key in ["a\\ b", "a\\,b", "a\\=b"] {
+        for key in ["a\\ b", "a\\,b", "a\\=b", "a\\\\\\=b"] {
             assert!(matches!(
                 reason(&Point::new("m").field(key, 1i64)),
                 InvalidPoint::EscapingBackslash(_)
@@ -640,7 +812,7 @@ mod tests {
         let p = Point::new("m").field("a\\b", 1i64).timestamp_nanos(0);
         assert_eq!(line(&p).unwrap(), "m a\\b=1i 0\n");
         // The server stores a measurement `a\ b` as `a b`.
-        for name in ["a\\ b", "a\\,b", "a\\=b"] {
+        for name in ["a\\ b", "a\\,b", "a\\=b", "a\\\"b", "a\\\\,b"] {
             assert!(matches!(
                 reason(&Point::new(name).field("f", 1i64)),
                 InvalidPoint::EscapingBackslash(_)

@@ -440,6 +440,21 @@ impl Point {
     }
 }
 
+/// A field key given twice, if any: each pair compared for the few fields
+/// points have, sorted beyond that.
+fn duplicate_field(fields: &[(String, FieldData)]) -> Option<&str> {
+    if fields.len() <= 16 {
+        return fields
+            .iter()
+            .enumerate()
+            .find(|(i, (key, _))| fields[..*i].iter().any(|(k, _)| k == key))
+            .map(|(_, (key, _))| key.as_str());
+    }
+    let mut keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    keys.sort_unstable();
+    keys.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+}
+
 impl ToLine for Point {
     fn measurement_name(&self) -> &str {
         &self.measurement
@@ -447,7 +462,9 @@ impl ToLine for Point {
 
     fn encode(&self, writer: &mut LineWriter<'_>) -> Result<(), InvalidPoint> {
         writer.measurement(&self.measurement)?;
-        let mut tags: Vec<&(String, String)> = self.tags.iter().collect();
+        // A tag with an empty value is not written, so it cannot clash.
+        let mut tags: Vec<&(String, String)> =
+            self.tags.iter().filter(|(_, v)| !v.is_empty()).collect();
         tags.sort_by(|a, b| a.0.cmp(&b.0));
         for pair in tags.windows(2) {
             if pair[0].0 == pair[1].0 {
@@ -456,6 +473,9 @@ impl ToLine for Point {
         }
         for (key, value) in tags {
             writer.tag(key, value)?;
+        }
+        if let Some(key) = duplicate_field(&self.fields) {
+            return Err(InvalidPoint::DuplicateField(key.to_string()));
         }
         for (key, value) in &self.fields {
             writer.field(key, value.as_ref())?;
