@@ -18,7 +18,9 @@ pub fn validate(cx: &Ctxt, input: &Input<'_>) {
 fn check_container(cx: &Ctxt, input: &Input<'_>) {
     let attrs = &input.attrs;
     if let Some(lit) = &attrs.measurement {
-        if let Err(problem) = name::measurement(&lit.value()) {
+        if let Err(problem) =
+            name::measurement(&lit.value()).and_then(|()| name::queryable(&lit.value()))
+        {
             cx.error_at(
                 lit.span(),
                 name_problem(problem, &lit.value(), "measurement name"),
@@ -106,7 +108,7 @@ fn check_fields(cx: &Ctxt, input: &Input<'_>) {
         } else {
             name::field_key
         };
-        match rule(&name) {
+        match rule(&name).and_then(|()| name::queryable(&name)) {
             Ok(()) => {}
             Err(Problem::Time) => {
                 let message = if a.rename.is_some() {

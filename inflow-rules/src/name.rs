@@ -6,10 +6,10 @@
 //!
 //! | part | escaped by the writer | refused |
 //! |---|---|---|
-//! | measurement | `,` space | empty; starting with `#` (a comment), a tab or NUL (skipped); a bare newline; a carriage return or NUL; a trailing backslash; a backslash before `,` space `=` `"` |
-//! | tag key | `,` `=` space | empty; `time`; a bare newline; a carriage return or NUL; a trailing backslash |
+//! | measurement | `,` space | empty; starting with `#` (a comment), a tab or NUL (skipped); a bare newline; a trailing backslash; a backslash before `,` space `=` `"` |
+//! | tag key | `,` `=` space | empty; `time`; a bare newline; a trailing backslash |
 //! | tag value | `,` `=` space | a bare newline; a trailing backslash (an empty value leaves the tag out) |
-//! | field key | `,` `=` space `"` | empty; `time`; a bare newline; a carriage return or NUL; a trailing backslash; an odd run of backslashes before `,` `=` space |
+//! | field key | `,` `=` space `"` | empty; `time`; a bare newline; a trailing backslash; an odd run of backslashes before `,` `=` space |
 //! | string field value | `"` `\` | nothing |
 //!
 //! Why:
@@ -25,10 +25,12 @@
 //!   escaped character is stored as written, after an odd run the line is
 //!   refused; a `"` is escaped, so a backslash before it stays;
 //! - InfluxQL has no way to write a carriage return (its scanner reads one
-//!   as a newline) or a NUL (the end of the query) in a name, so a name
-//!   holding one could be written but never named in a query. Tag values
-//!   and string fields may hold them: the query builder compares them with
-//!   a regular expression instead of a string literal;
+//!   as a newline) or a NUL (the end of the query) in a name: the server
+//!   stores such names, but only a regular expression can select them
+//!   (`FROM /^a\rb$/`). The derive, whose queries name every column,
+//!   refuses them ([`queryable`]); a point may hold them. In tag values
+//!   and string fields the query builder compares them with a regular
+//!   expression instead of a string literal;
 //! - a first field key starting with a tab or NUL loses it (the server
 //!   skips whitespace there): the writer puts another field first, and
 //!   refuses the point only when every field key starts so;
@@ -54,7 +56,8 @@ pub enum Problem {
     /// A backslash comes before a character the server unescapes after
     /// one (see the table above).
     EscapingBackslash,
-    /// A carriage return or NUL, which InfluxQL cannot write in a name.
+    /// A carriage return or NUL, which InfluxQL cannot write in a name
+    /// (see [`queryable`]).
     NotQueryable,
     /// A tag or field key is `time`.
     Time,
@@ -70,7 +73,6 @@ pub fn measurement(name: &str) -> Result<(), Problem> {
         return Err(Problem::CommentOrSkippedStart);
     }
     line_safe(name)?;
-    queryable(name)?;
     let bytes = name.as_bytes();
     if bytes
         .windows(2)
@@ -90,8 +92,7 @@ pub fn tag_key(key: &str) -> Result<(), Problem> {
     if key == TIME {
         return Err(Problem::Time);
     }
-    line_safe(key)?;
-    queryable(key)
+    line_safe(key)
 }
 
 /// Checks a field key.
@@ -145,9 +146,12 @@ fn line_safe(text: &str) -> Result<(), Problem> {
     }
 }
 
-/// What every name satisfies: InfluxQL can write it.
-#[inline(always)]
-fn queryable(text: &str) -> Result<(), Problem> {
+/// Whether InfluxQL can write `text` as a name. It cannot write a carriage
+/// return (its scanner reads one as a newline) or a NUL (the end of the
+/// query). The server stores such names, and a writer may write them; a
+/// type that reads its columns back by name (the derive) may not have them.
+#[inline]
+pub fn queryable(text: &str) -> Result<(), Problem> {
     if text.bytes().any(|b| b == b'\r' || b == 0) {
         Err(Problem::NotQueryable)
     } else {
@@ -213,8 +217,6 @@ mod tests {
             ("a\\=b", Problem::EscapingBackslash),
             ("a\\\\ b", Problem::EscapingBackslash),
             ("a\\\"b", Problem::EscapingBackslash),
-            ("a\rb", Problem::NotQueryable),
-            ("a\0b", Problem::NotQueryable),
         ] {
             assert_eq!(measurement(name), Err(problem), "{name:?}");
         }
@@ -263,9 +265,12 @@ mod tests {
             ("a\\,b", Problem::EscapingBackslash),
             ("a\\=b", Problem::EscapingBackslash),
             ("a\\\\\\,b", Problem::EscapingBackslash),
-            ("a\rb", Problem::NotQueryable),
         ] {
             assert_eq!(field_key(key), Err(problem), "{key:?}");
+        }
+        for name in ["a\rb", "a\0b", "\r"] {
+            assert_eq!(field_key(name), Ok(()));
+            assert_eq!(queryable(name), Err(Problem::NotQueryable));
         }
     }
 

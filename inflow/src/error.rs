@@ -120,6 +120,16 @@ pub enum Error {
     /// A response could not be decoded.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// The server answered with something that is not valid HTTP: InfluxDB
+    /// 1.x copies a refused line into its `X-Influxdb-Error` header,
+    /// control characters included, which makes the header unreadable. The
+    /// request was read and answered, so it is not retried; a session
+    /// isolates the points of such a write as it does on `400`.
+    #[error("the server's answer could not be read ({message}); InfluxDB answers so when it refuses a line holding control characters")]
+    UnreadableAnswer {
+        /// What the HTTP stack found.
+        message: String,
+    },
     /// The request did not complete: connection refused or reset, DNS, TLS.
     #[error("transport error{}: {source}", if *timeout { " (timeout)" } else { "" })]
     Transport {
@@ -195,6 +205,9 @@ impl Error {
         if err.is_builder() {
             return Error::InvalidRequest(err.without_url().to_string());
         }
+        if let Some(parse) = unreadable_header(&err) {
+            return Error::UnreadableAnswer { message: parse };
+        }
         let timeout = err.is_timeout();
         Error::Transport {
             timeout,
@@ -208,6 +221,22 @@ impl Error {
             reason,
         }
     }
+}
+
+/// The HTTP stack's complaint when an answer arrived with a header it
+/// cannot read. Only a bad header counts: an answer that is not HTTP at all
+/// (a bad status line or version: another service on the port) stays a
+/// transport error.
+fn unreadable_header(err: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(hyper) = e.downcast_ref::<hyper::Error>() {
+            let text = hyper.to_string();
+            return (hyper.is_parse() && text.contains("header")).then_some(text);
+        }
+        source = e.source();
+    }
+    None
 }
 
 /// A line the server would not store, and why.
@@ -285,15 +314,6 @@ pub enum InvalidPoint {
     /// name or refuses the line.
     #[error("measurement or field key {0:?} has a backslash before `,`, `=`, a space or `\"`, which the server reads as an escape")]
     EscapingBackslash(String),
-    /// A carriage return or NUL in a measurement, tag key or field key:
-    /// InfluxQL cannot write either in a name, so no query could name it.
-    #[error("{what} {text:?} contains a carriage return or NUL, which no InfluxQL query can name")]
-    NotQueryable {
-        /// `measurement`, `tag key` or `field key`.
-        what: &'static str,
-        /// The offending text.
-        text: String,
-    },
     /// Every field key starts with a tab or NUL, which the server skips at
     /// the start of the fields (a key of that kind is fine after another).
     #[error(
@@ -329,8 +349,9 @@ pub enum InvalidPoint {
     /// (-9223372036854775806 ..= 9223372036854775806 ns, 1677-09-21 to 2262-04-11).
     #[error("timestamp is outside the range InfluxDB can store (1677-09-21 to 2262-04-11)")]
     TimestampOutOfRange,
-    /// The series key (measurement and tags) is longer than 65535 bytes.
-    #[error("series key is {len} bytes, more than the limit of 65535")]
+    /// The series key (measurement and tags), or the series key with a
+    /// field key (and 4 bytes between them), is longer than 65535 bytes.
+    #[error("series key is {len} bytes, more than the limit of 65535 (with a field key, the series key and 4 bytes between them)")]
     KeyTooLong {
         /// Its length in bytes.
         len: usize,

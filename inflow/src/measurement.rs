@@ -249,15 +249,26 @@ pub trait FromTag: Sized {
     }
 }
 
+/// An absent tag reads back as `""`: the writer leaves a tag with an
+/// empty value out, so `""` written is no tag stored.
 impl FromTag for String {
     fn from_tag(value: &str) -> Result<Self, String> {
         Ok(value.to_string())
     }
+
+    fn absent() -> Option<Self> {
+        Some(String::new())
+    }
 }
 
+/// An absent tag reads back as `""`, as for `String`.
 impl FromTag for Cow<'static, str> {
     fn from_tag(value: &str) -> Result<Self, String> {
         Ok(Cow::Owned(value.to_string()))
+    }
+
+    fn absent() -> Option<Self> {
+        Some(Cow::Borrowed(""))
     }
 }
 

@@ -354,7 +354,8 @@ impl Session {
                 Err(
                     error @ (Error::PayloadTooLarge { .. }
                     | Error::WriteFailed { .. }
-                    | Error::PartialWrite { .. }),
+                    | Error::PartialWrite { .. }
+                    | Error::UnreadableAnswer { .. }),
                 ) => {
                     // One point, or the server says it dropped every one of
                     // them: nothing to isolate.

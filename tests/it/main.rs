@@ -8,6 +8,7 @@
 
 mod derive;
 mod errors;
+mod exact;
 mod formats;
 mod line_protocol;
 mod raw_query;

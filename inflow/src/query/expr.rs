@@ -161,6 +161,31 @@ impl Literal {
     }
 }
 
+/// Whether a string literal holds what InfluxQL cannot write in one.
+fn needs_regex(s: &str) -> bool {
+    s.bytes().any(|b| b == b'\r' || b == 0)
+}
+
+/// A regular expression that matches exactly `text`: anchored, with every
+/// character that means something to the regex escaped.
+fn push_exact_regex(out: &mut String, text: &str) {
+    out.push_str("/^");
+    for c in text.chars() {
+        match c {
+            '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '/' => out.push_str("\\/"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\x00"),
+            c => out.push(c),
+        }
+    }
+    out.push_str("$/");
+}
+
 /// A regex literal; see [`quote_regex`] for a pattern ending in a backslash.
 fn push_regex(out: &mut String, pattern: &str) {
     out.push_str(&quote_regex(pattern));
@@ -275,10 +300,20 @@ impl Node {
     /// The first reason this condition cannot be sent, if any.
     pub(crate) fn problem(&self) -> Option<String> {
         match self {
-            Node::Compare { subject, value, .. } => value.problem().map(|p| match subject {
-                Subject::Time => format!("condition on time: {p}"),
-                Subject::Column(c) => format!("condition on {c:?}: {p}"),
-            }),
+            Node::Compare { subject, op, value } => value
+                .problem()
+                .or_else(|| match (op, &value.0) {
+                    (Op::Gt | Op::Ge | Op::Lt | Op::Le, Lit::Str(s)) if needs_regex(s) => Some(
+                        "a string with a carriage return or NUL cannot be written in InfluxQL, \
+                         and can only be compared for (in)equality"
+                            .to_string(),
+                    ),
+                    _ => None,
+                })
+                .map(|p| match subject {
+                    Subject::Time => format!("condition on time: {p}"),
+                    Subject::Column(c) => format!("condition on {c:?}: {p}"),
+                }),
             Node::And(nodes) => nodes.iter().find_map(Node::problem),
             Node::Or(nodes) => {
                 if nodes.iter().any(Node::has_time) {
@@ -301,9 +336,22 @@ impl Node {
                     Subject::Column(name) => push_quoted(out, name, '"'),
                 }
                 out.push(' ');
-                out.push_str(op.as_str());
-                out.push(' ');
-                value.write(out);
+                match (op, &value.0) {
+                    // InfluxQL cannot write a carriage return (its scanner
+                    // reads one as a newline) or a NUL (the end of the
+                    // query) in a string literal; a regular expression
+                    // matching exactly the string can.
+                    (Op::Eq | Op::Ne, Lit::Str(s)) if needs_regex(s) => {
+                        out.push_str(if *op == Op::Eq { "=~" } else { "!~" });
+                        out.push(' ');
+                        push_exact_regex(out, s);
+                    }
+                    _ => {
+                        out.push_str(op.as_str());
+                        out.push(' ');
+                        value.write(out);
+                    }
+                }
             }
             Node::And(nodes) => write_joined(out, nodes, " AND "),
             Node::Or(nodes) => write_joined(out, nodes, " OR "),

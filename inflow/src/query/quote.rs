@@ -36,8 +36,10 @@ pub(crate) fn push_quoted(out: &mut String, text: &str, quote: char) {
     out.push(quote);
 }
 
-/// A regular expression literal: `/` is escaped, everything else is the
-/// regex syntax the server understands.
+/// A regular expression literal: `/` is escaped, a newline, carriage
+/// return or NUL (which InfluxQL's scanner cannot carry) is written as the
+/// regex escape for it, everything else is the regex syntax the server
+/// understands.
 ///
 /// InfluxQL's scanner reads every `\/` as an escaped `/`, whatever comes
 /// before the backslash, so a pattern ending in a backslash would escape
@@ -51,7 +53,10 @@ pub fn quote_regex(pattern: &str) -> String {
     for c in pattern.chars() {
         match c {
             '/' if !escaped => out.push_str("\\/"),
-            '\n' => out.push_str("\\n"),
+            // After a backslash, the letter alone completes the escape.
+            '\n' => out.push_str(if escaped { "n" } else { "\\n" }),
+            '\r' => out.push_str(if escaped { "r" } else { "\\r" }),
+            '\0' => out.push_str(if escaped { "x00" } else { "\\x00" }),
             c => out.push(c),
         }
         escaped = c == '\\' && !escaped;
@@ -116,6 +121,8 @@ mod tests {
         assert_eq!(quote_regex(r"a\\/b"), r"/a\\\/b/");
         assert_eq!(quote_regex(r"a\\"), r"/a\\(?:)/");
         assert_eq!(quote_regex(r"x\"), r"/x\(?:)/");
+        assert_eq!(quote_regex("a\rb\0c\nd"), r"/a\rb\x00c\nd/");
+        assert_eq!(quote_regex("a\\\r"), r"/a\r/");
     }
 
     #[test]

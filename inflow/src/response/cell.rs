@@ -249,9 +249,13 @@ impl<T: FromCell> FromCell for Option<T> {
 }
 
 /// Converts a tag cell (a string, or null when the row has no such tag).
+/// An empty string is an absent tag too: the server stores no empty tag
+/// values (a writer leaves such a tag out), and answers `""` for a tag a
+/// series does not have.
 #[inline]
 pub(crate) fn tag_from_cell<T: FromTag>(cell: Cell<'_>) -> Result<Option<T>, String> {
     match cell {
+        Cell::Str(s) if s.is_empty() => Ok(T::absent()),
         Cell::Str(s) => T::from_tag(&s).map(Some),
         Cell::Null => Ok(T::absent()),
         other => Err(other.describe()),
