@@ -125,7 +125,7 @@ pub enum Error {
     /// control characters included, which makes the header unreadable. The
     /// request was read and answered, so it is not retried; a session
     /// isolates the points of such a write as it does on `400`.
-    #[error("the server's answer could not be read ({message}); InfluxDB answers so when it refuses a line holding control characters")]
+    #[error("the server's answer could not be read ({message}); InfluxDB answers so when its error message holds control characters, such as a refused line's")]
     UnreadableAnswer {
         /// What the HTTP stack found.
         message: String,

@@ -6,19 +6,27 @@
 
 use std::time::{Duration, Instant};
 
+use inflow::line_protocol::encode;
 use inflow::query::quote_ident;
-use inflow::{Client, Error, InvalidPoint, Measurement, Point, QueryResults};
-use inflow_tests::fresh_client;
+use inflow::{
+    Client, EncodeOptions, Error, FieldData, InvalidPoint, Measurement, Point, QueryResults,
+};
+use inflow_tests::{conformance_dir, fresh_client};
+use serde_json::Value;
 
-/// Every series of a measurement, tags grouped: `(tags, columns, rows)`.
+/// Every series of a measurement, tags grouped. A name InfluxQL cannot
+/// write (a carriage return or NUL) is selected by an exact regex.
 async fn series(client: &Client, measurement: &str) -> QueryResults {
+    let from = if measurement.contains(['\r', '\0']) {
+        inflow::query::quote_regex(&format!("^{}$", regex_escape(measurement)))
+    } else {
+        quote_ident(measurement)
+    };
+    let query = format!("SELECT * FROM {from} GROUP BY *");
     client
-        .query(format!(
-            "SELECT * FROM {} GROUP BY *",
-            quote_ident(measurement)
-        ))
+        .query(query.as_str())
         .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{query:?}: {e}"))
 }
 
 async fn measurements(client: &Client) -> Vec<String> {
@@ -247,6 +255,7 @@ async fn values_with_carriage_returns_and_nuls_are_found_by_their_value() {
     }
 }
 
+/// `text` with every regex metacharacter escaped.
 fn regex_escape(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars() {
@@ -339,4 +348,85 @@ async fn a_write_answered_unreadably_is_isolated_not_retried() {
         .unwrap_err();
     assert!(matches!(alone, Error::UnreadableAnswer { .. }), "{alone:?}");
     assert!(!alone.is_retryable());
+}
+
+/// The cases decided against the server, with their reasons
+/// (`tests/conformance/vectors_inflow.jsonl`): each is written as expected,
+/// byte for byte, and stored exactly, or refused for the reason given.
+#[tokio::test]
+async fn decided_vectors_encode_as_written_and_round_trip() {
+    let text = std::fs::read_to_string(conformance_dir().join("vectors_inflow.jsonl")).unwrap();
+    let mut written = 0;
+    let mut refused = 0;
+    for (index, raw) in text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .enumerate()
+    {
+        let reason = raw["reason"].as_str().unwrap();
+        let mut point = Point::new(raw["measurement"].as_str().unwrap());
+        for tag in raw["tags"].as_array().unwrap() {
+            point = point.tag(tag[0].as_str().unwrap(), tag[1].as_str().unwrap());
+        }
+        for field in raw["fields"].as_array().unwrap() {
+            let value = &field[1]["value"];
+            let data = match field[1]["type"].as_str().unwrap() {
+                "int" => FieldData::Int(value.as_i64().unwrap()),
+                "string" => FieldData::Str(value.as_str().unwrap().to_string()),
+                other => panic!("type {other}"),
+            };
+            point = point.field(field[0].as_str().unwrap(), data);
+        }
+        let point = point.timestamp_nanos(raw["timestamp"].as_i64().unwrap());
+        let mut line = Vec::new();
+        let result = encode(&point, &mut line, &EncodeOptions::default());
+        if let Some(expected) = raw["expected"].as_str() {
+            result.unwrap_or_else(|e| panic!("{reason}: {e}"));
+            assert_eq!(
+                String::from_utf8(line).unwrap(),
+                format!("{expected}\n"),
+                "{reason}"
+            );
+            // Stored exactly: each in a database of its own.
+            let (client, _) = fresh_client(&format!("decided_{index}")).await;
+            let (names, tags, fields) = round_trip(&client, &point).await;
+            assert_eq!(names, [point.measurement()], "{reason}");
+            let mut want_tags: Vec<(String, String)> = point
+                .tags()
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .cloned()
+                .collect();
+            want_tags.sort();
+            assert_eq!(tags, want_tags, "{reason}");
+            let mut want_fields: Vec<(String, Value)> = point
+                .fields()
+                .iter()
+                .map(|(k, v)| match v {
+                    FieldData::Int(i) => (k.clone(), serde_json::json!(i)),
+                    FieldData::Str(s) => (k.clone(), serde_json::json!(s)),
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            want_fields.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut fields = fields;
+            fields.sort_by(|a, b| a.0.cmp(&b.0));
+            assert_eq!(fields, want_fields, "{reason}");
+            written += 1;
+        } else {
+            let want = raw["refused"].as_str().unwrap();
+            match result {
+                Err(Error::InvalidPoint { reason: got, .. }) => {
+                    let got = format!("{got:?}");
+                    assert!(
+                        got.starts_with(want),
+                        "{reason}: refused as {got}, not {want}"
+                    );
+                }
+                other => panic!("{reason}: not refused: {other:?}"),
+            }
+            refused += 1;
+        }
+    }
+    assert_eq!((written, refused), (12, 13));
 }
