@@ -90,10 +90,17 @@ fn impl_measurement(input: &Input<'_>) -> TokenStream {
     tags.sort_by_key(|f| f.column_name());
     let write_tags = tags.iter().map(|field| {
         let member = field.ident;
-        let key = inflow_rules::escape::key(&field.column_name());
+        let name = field.column_name();
+        let key = inflow_rules::escape::key(&name);
         let call = spanned_call(field.ty, quote!(TagValue), quote!(as_tag));
+        // A key with a backslash before a space makes the line worth
+        // checking as the server splits it (rare: decided here, once).
+        let announce = name
+            .contains("\\ ")
+            .then(|| quote!(__writer.tag_key_with_backslash(#name);));
         quote! {
             if let ::inflow::__private::Some(__value) = #call(&self.#member) {
+                #announce
                 __writer.tag_escaped(#key, __value)?;
             }
         }

@@ -41,6 +41,41 @@ pub fn escape_into(buf: &mut Vec<u8>, bytes: &[u8], special: impl Fn(u8) -> bool
     buf.extend_from_slice(&bytes[run_start..]);
 }
 
+/// How [`escape_key_into`] treats each byte: 0 copied, 1 escaped, 2 copied
+/// and reported.
+static KEY_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    table[b',' as usize] = 1;
+    table[b'=' as usize] = 1;
+    table[b' ' as usize] = 1;
+    table[b'\\' as usize] = 2;
+    table[b'\n' as usize] = 2;
+    table
+};
+
+/// Appends a tag key or tag value to `buf`, escaped as [`escape_into`]
+/// with [`is_key_special`] would, and tells in the same pass whether it
+/// holds a backslash or a newline: the only bytes that make a tag need the
+/// checks of [`name`](crate::name) beyond emptiness.
+#[inline]
+pub fn escape_key_into(buf: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let mut run_start = 0;
+    let mut noted = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match KEY_CLASS[usize::from(b)] {
+            0 => {}
+            1 => {
+                buf.extend_from_slice(&bytes[run_start..i]);
+                buf.push(b'\\');
+                run_start = i;
+            }
+            _ => noted = true,
+        }
+    }
+    buf.extend_from_slice(&bytes[run_start..]);
+    noted
+}
+
 /// A measurement name, escaped.
 pub fn measurement(name: &str) -> String {
     escaped(name, is_measurement_special)
@@ -94,6 +129,26 @@ mod tests {
         assert_eq!(key("\"q\""), "\"q\"");
         assert_eq!(measurement("température 🌡"), "température\\ 🌡");
         assert_eq!(key("naïve=日本"), "naïve\\=日本");
+    }
+
+    #[test]
+    fn escape_key_into_reports_backslashes_and_newlines() {
+        for (text, escaped, noted) in [
+            ("plain", "plain", false),
+            ("a b,c=d", "a\\ b\\,c\\=d", false),
+            ("a\\ b", "a\\\\ b", true),
+            ("x\ny", "x\ny", true),
+            ("", "", false),
+        ] {
+            let mut buf = Vec::new();
+            assert_eq!(
+                escape_key_into(&mut buf, text.as_bytes()),
+                noted,
+                "{text:?}"
+            );
+            assert_eq!(buf, escaped.as_bytes(), "{text:?}");
+            assert_eq!(key(text), escaped);
+        }
     }
 
     #[test]

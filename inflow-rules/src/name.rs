@@ -130,7 +130,7 @@ pub fn tag_value(value: &str) -> Result<(), Problem> {
 /// tabs and NULs where the fields begin.
 #[inline]
 pub fn skipped_as_first_field(key: &str) -> bool {
-    key.starts_with(['\t', '\0'])
+    matches!(key.as_bytes().first(), Some(b'\t' | b'\0'))
 }
 
 /// What every name, key and tag value satisfies: no newline but one that

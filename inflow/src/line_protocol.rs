@@ -14,7 +14,7 @@
 //! `inflow_rules`, which the derive applies at compile time too.
 
 use inflow_rules::escape::{
-    escape_into, is_field_key_special, is_key_special, is_measurement_special,
+    escape_into, escape_key_into, is_field_key_special, is_measurement_special,
 };
 use inflow_rules::name::{self, Problem};
 
@@ -203,20 +203,21 @@ impl LineWriter<'_> {
 
     /// Writes a tag whose key is already escaped and valid. An empty value
     /// leaves the tag out, as the server does not accept empty tag values.
+    ///
+    /// A key with a backslash before a space is announced first with
+    /// [`tag_key_with_backslash`](Self::tag_key_with_backslash) (the derive
+    /// does so when it escapes the key).
     #[inline(always)]
     pub fn tag_escaped(&mut self, escaped_key: &str, value: &str) -> Result<(), InvalidPoint> {
         if value.is_empty() {
             return Ok(());
         }
-        if let Err(problem) = name::tag_value(value) {
-            return Err(invalid_name("tag value", value, problem));
-        }
-        self.note_split_risk("tag key", escaped_key);
-        self.note_split_risk("tag value", value);
         self.buf.push(b',');
         self.buf.extend_from_slice(escaped_key.as_bytes());
         self.buf.push(b'=');
-        escape_into(self.buf, value.as_bytes(), is_key_special);
+        if escape_key_into(self.buf, value.as_bytes()) {
+            self.tag_value_with_backslash(value)?;
+        }
         Ok(())
     }
 
@@ -229,30 +230,41 @@ impl LineWriter<'_> {
         if let Err(problem) = name::tag_key(key) {
             return Err(invalid_name("tag key", key, problem));
         }
+        self.buf.push(b',');
+        if escape_key_into(self.buf, key.as_bytes()) {
+            self.note_split_risk("tag key", key);
+        }
+        self.buf.push(b'=');
+        if escape_key_into(self.buf, value.as_bytes()) {
+            self.tag_value_with_backslash(value)?;
+        }
+        Ok(())
+    }
+
+    /// Tells the writer that the next tag's key, escaped by the derive,
+    /// has a backslash before a space (see [`inflow_rules::line`]).
+    #[doc(hidden)]
+    #[cold]
+    pub fn tag_key_with_backslash(&mut self, key: &str) {
+        self.note_split_risk("tag key", key);
+    }
+
+    /// The checks a tag value needs beyond emptiness, for the values that
+    /// hold a backslash or a newline.
+    #[cold]
+    #[inline(never)]
+    fn tag_value_with_backslash(&mut self, value: &str) -> Result<(), InvalidPoint> {
         if let Err(problem) = name::tag_value(value) {
             return Err(invalid_name("tag value", value, problem));
         }
-        self.note_split_risk("tag key", key);
         self.note_split_risk("tag value", value);
-        self.buf.push(b',');
-        escape_into(self.buf, key.as_bytes(), is_key_special);
-        self.buf.push(b'=');
-        escape_into(self.buf, value.as_bytes(), is_key_special);
         Ok(())
     }
 
     /// Remembers a tag part with a backslash before a space (see
     /// [`inflow_rules::line`]).
-    #[inline(always)]
     fn note_split_risk(&mut self, what: &'static str, text: &str) {
-        if self.split_risk.is_none() && text.as_bytes().contains(&b'\\') {
-            self.split_risk_in(what, text);
-        }
-    }
-
-    #[cold]
-    fn split_risk_in(&mut self, what: &'static str, text: &str) {
-        if text.as_bytes().windows(2).any(|w| w == b"\\ ") {
+        if self.split_risk.is_none() && text.as_bytes().windows(2).any(|w| w == b"\\ ") {
             self.split_risk = Some((what, text.to_string()));
         }
     }

@@ -430,3 +430,47 @@ async fn decided_vectors_encode_as_written_and_round_trip() {
     }
     assert_eq!((written, refused), (12, 13));
 }
+
+#[derive(Measurement, Debug, Clone, PartialEq)]
+#[influx(measurement = "bs")]
+struct BackslashKey {
+    #[influx(time)]
+    time: i64,
+    #[influx(tag, rename = "a\\ b")]
+    tag: String,
+    f: i64,
+}
+
+#[tokio::test]
+async fn a_derived_tag_key_with_a_backslash_is_checked_like_a_points() {
+    let (client, _) = fresh_client("exact_derived_bs").await;
+    let fine = BackslashKey {
+        time: 1,
+        tag: "x".into(),
+        f: 1,
+    };
+    client.write(&fine).await.unwrap();
+    assert_eq!(
+        client.select::<BackslashKey>().fetch().await.unwrap(),
+        [fine]
+    );
+    let joining = BackslashKey {
+        time: 2,
+        tag: "x\"y".into(),
+        f: 2,
+    };
+    let error = client.write(&joining).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::InvalidPoint {
+                reason: InvalidPoint::MisplacedLineEnd {
+                    what: "tag key",
+                    ..
+                },
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
