@@ -12,7 +12,7 @@
 //! - [`name`]: measurement names, tag keys, field keys and tag values that
 //!   line protocol cannot carry or that InfluxDB 1.x misreads.
 //! - [`escape`]: line-protocol escaping of measurement names and keys.
-//! - [`line`]: where the server decides a line ends.
+//! - [`line`](mod@line): where the server decides a line ends.
 //!
 //! Every rule was checked against InfluxDB 1.6.
 
