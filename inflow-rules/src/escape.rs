@@ -1,9 +1,10 @@
 //! Line-protocol escaping of measurement names and keys, as InfluxDB 1.x
 //! reads them: a measurement escapes `,` and space; tag keys and tag
-//! values escape `,`, `=` and space; field keys escape `,`, `=`, space and
-//! `"`. A backslash is put before each such character; backslashes
-//! themselves are written as they are, since 1.x does not unescape them
-//! (see [`name`](crate::name) for the names that this leaves unwritable).
+//! values escape `,`, `=` and space; field keys escape `,`, `=`, space, and
+//! a `"` that follows a backslash. A backslash is put before each such
+//! character; backslashes themselves are written as they are, since 1.x
+//! does not unescape them (see [`name`](crate::name) for the names that
+//! this leaves unwritable).
 
 /// Whether a measurement name escapes `b`: `,` and space.
 #[inline]
@@ -18,12 +19,23 @@ pub fn is_key_special(b: u8) -> bool {
     b == b',' || b == b'=' || b == b' '
 }
 
-/// Whether a field key escapes `b`: `,`, `=`, space and `"`. (The server
-/// unescapes `\"` in field keys: a `"` written bare after a backslash
-/// would lose the backslash.)
+/// Appends a field key to `buf`: `,`, `=` and space escaped, and a `"`
+/// that follows a backslash. (The server unescapes `\"` in field keys, so
+/// a backslash before a bare `"` would be lost; a `"` after anything else
+/// is written bare, as every line-protocol writer does.)
 #[inline]
-pub fn is_field_key_special(b: u8) -> bool {
-    b == b',' || b == b'=' || b == b' ' || b == b'"'
+pub fn escape_field_key_into(buf: &mut Vec<u8>, bytes: &[u8]) {
+    let mut run_start = 0;
+    let mut after_backslash = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if is_key_special(b) || (b == b'"' && after_backslash) {
+            buf.extend_from_slice(&bytes[run_start..i]);
+            buf.push(b'\\');
+            run_start = i;
+        }
+        after_backslash = b == b'\\';
+    }
+    buf.extend_from_slice(&bytes[run_start..]);
 }
 
 /// Appends `bytes` to `buf` with a backslash before each byte for which
@@ -88,7 +100,10 @@ pub fn key(key: &str) -> String {
 
 /// A field key, escaped.
 pub fn field_key(key: &str) -> String {
-    escaped(key, is_field_key_special)
+    let mut out = Vec::with_capacity(key.len());
+    escape_field_key_into(&mut out, key.as_bytes());
+    // Only ASCII bytes are escaped, and a backslash is put before them.
+    String::from_utf8(out).expect("escaping keeps UTF-8")
 }
 
 fn escaped(text: &str, special: impl Fn(u8) -> bool) -> String {
@@ -117,9 +132,10 @@ mod tests {
     }
 
     #[test]
-    fn field_keys_escape_quotes_too() {
-        assert_eq!(field_key("a b,c=d\"e"), "a\\ b\\,c\\=d\\\"e");
+    fn field_keys_escape_a_quote_after_a_backslash() {
+        assert_eq!(field_key("a b,c=d\"e"), "a\\ b\\,c\\=d\"e");
         assert_eq!(field_key("x\\\""), "x\\\\\"");
+        assert_eq!(field_key("x\\\\\"\""), "x\\\\\\\"\"");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! | measurement | `,` space | empty; starting with `#` (a comment), a tab or NUL (skipped); a bare newline; a trailing backslash; a backslash before `,` space `=` `"` |
 //! | tag key | `,` `=` space | empty; `time`; a bare newline; a trailing backslash |
 //! | tag value | `,` `=` space | a bare newline; a trailing backslash (an empty value leaves the tag out) |
-//! | field key | `,` `=` space `"` | empty; `time`; a bare newline; a trailing backslash; an odd run of backslashes before `,` `=` space |
+//! | field key | `,` `=` space, `"` after a backslash | empty; `time`; a bare newline; a trailing backslash; an odd run of backslashes before `,` `=` space |
 //! | string field value | `"` `\` | nothing |
 //!
 //! Why:
@@ -23,7 +23,7 @@
 //!   lost or leaves the name listed but unreadable;
 //! - in a field key the server pairs backslashes: after an even run the
 //!   escaped character is stored as written, after an odd run the line is
-//!   refused; a `"` is escaped, so a backslash before it stays;
+//!   refused; a `"` after a backslash is escaped, so the backslash stays;
 //! - InfluxQL has no way to write a carriage return (its scanner reads one
 //!   as a newline) or a NUL (the end of the query) in a name: the server
 //!   stores such names, but only a regular expression can select them

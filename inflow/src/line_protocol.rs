@@ -14,7 +14,7 @@
 //! `inflow_rules`, which the derive applies at compile time too.
 
 use inflow_rules::escape::{
-    escape_into, escape_key_into, is_field_key_special, is_measurement_special,
+    escape_field_key_into, escape_into, escape_key_into, is_measurement_special,
 };
 use inflow_rules::name::{self, Problem};
 
@@ -295,7 +295,7 @@ impl LineWriter<'_> {
         self.check_value(key, &value)?;
         let skipped = name::skipped_as_first_field(key);
         self.separator()?;
-        escape_into(self.buf, key.as_bytes(), is_field_key_special);
+        escape_field_key_into(self.buf, key.as_bytes());
         self.check_field_key_len()?;
         self.buf.push(b'=');
         self.write_value(value);

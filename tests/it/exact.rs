@@ -14,6 +14,9 @@ use inflow::{
 use inflow_tests::{conformance_dir, fresh_client};
 use serde_json::Value;
 
+/// Whether a refusal has the expected reason.
+type Check = fn(&InvalidPoint) -> bool;
+
 /// Every series of a measurement, tags grouped. A name InfluxQL cannot
 /// write (a carriage return or NUL) is selected by an exact regex.
 async fn series(client: &Client, measurement: &str) -> QueryResults {
@@ -130,7 +133,7 @@ async fn what_the_rules_accept_comes_back_as_written() {
 #[tokio::test]
 async fn names_the_server_would_change_are_refused_before_sending() {
     let (client, _) = fresh_client("exact_refused").await;
-    let cases: Vec<(Point, fn(&InvalidPoint) -> bool)> = vec![
+    let cases: Vec<(Point, Check)> = vec![
         // Stored as `a=b`, `a"b`, or listed and unreadable.
         (Point::new("a\\=b").field("f", 1i64), |r| {
             matches!(r, InvalidPoint::EscapingBackslash(_))
@@ -229,14 +232,14 @@ async fn values_with_carriage_returns_and_nuls_are_found_by_their_value() {
             .fetch()
             .await
             .unwrap();
-        assert_eq!(by_tag, [row.clone()], "{:?}", row.name);
+        assert_eq!(by_tag, std::slice::from_ref(row), "{:?}", row.name);
         let by_field = client
             .select::<Typed>()
             .filter(Typed::text().eq(row.text.as_str()))
             .fetch()
             .await
             .unwrap();
-        assert_eq!(by_field, [row.clone()], "{:?}", row.text);
+        assert_eq!(by_field, std::slice::from_ref(row), "{:?}", row.text);
         let others = client
             .select::<Typed>()
             .filter(Typed::name().ne(row.name.as_str()))
@@ -251,7 +254,7 @@ async fn values_with_carriage_returns_and_nuls_are_found_by_their_value() {
             .fetch()
             .await
             .unwrap();
-        assert_eq!(by_regex, [row.clone()], "{pattern:?}");
+        assert_eq!(by_regex, std::slice::from_ref(row), "{pattern:?}");
     }
 }
 
@@ -280,7 +283,7 @@ async fn an_empty_string_tag_reads_back_empty() {
     client.write(&row).await.unwrap();
     assert_eq!(
         client.select::<Typed>().fetch().await.unwrap(),
-        [row.clone()]
+        std::slice::from_ref(&row)
     );
     // With another row that has the tags, the column exists and is empty
     // for this one.

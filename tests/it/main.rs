@@ -10,6 +10,7 @@ mod derive;
 mod errors;
 mod exact;
 mod formats;
+mod hostile;
 mod line_protocol;
 mod raw_query;
 mod read_edges;

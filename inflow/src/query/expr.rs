@@ -152,6 +152,13 @@ impl Literal {
             Lit::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
             Lit::UInt(u) => out.push_str(itoa::Buffer::new().format(*u)),
             Lit::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            // InfluxDB 1.6 refuses the earliest time it stores as a string
+            // ("underflows time literal") and takes it as nanoseconds.
+            Lit::Time(t)
+                if t.timestamp_nanos_opt() == Some(crate::line_protocol::MIN_TIMESTAMP_NS) =>
+            {
+                out.push_str(itoa::Buffer::new().format(crate::line_protocol::MIN_TIMESTAMP_NS))
+            }
             Lit::Time(t) => push_quoted(out, &t.to_rfc3339_opts(SecondsFormat::Nanos, true), '\''),
             Lit::Now { ahead, offset } => {
                 out.push_str(if *ahead { "now() + " } else { "now() - " });
