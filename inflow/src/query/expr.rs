@@ -575,6 +575,50 @@ mod tests {
         assert_eq!(float(f64::NEG_INFINITY), "<-inf>");
     }
 
+    fn written(subject: Subject, op: Op, value: Literal) -> String {
+        let mut out = String::new();
+        Node::Compare { subject, op, value }.write(&mut out);
+        out
+    }
+
+    #[test]
+    fn strings_influxql_cannot_write_become_exact_regexes() {
+        let col = || Subject::Column("k".into());
+        assert_eq!(
+            written(col(), Op::Eq, Literal::from(String::from("a\rb"))),
+            r#""k" =~ /^a\rb$/"#
+        );
+        assert_eq!(
+            written(col(), Op::Ne, Literal::from(String::from("x.\0/"))),
+            r#""k" !~ /^x\.\x00\/$/"#
+        );
+        assert_eq!(
+            written(col(), Op::Eq, Literal::from(String::from("plain\n"))),
+            r#""k" = 'plain\n'"#
+        );
+        let ordered = Node::Compare {
+            subject: col(),
+            op: Op::Gt,
+            value: Literal::from(String::from("a\r")),
+        };
+        assert!(ordered.problem().unwrap().contains("(in)equality"));
+    }
+
+    #[test]
+    fn the_earliest_time_is_written_in_nanoseconds() {
+        use chrono::TimeZone;
+        let min = Utc.timestamp_nanos(crate::line_protocol::MIN_TIMESTAMP_NS);
+        assert_eq!(
+            written(Subject::Time, Op::Ge, Literal::from(min)),
+            "time >= -9223372036854775806"
+        );
+        let next = Utc.timestamp_nanos(crate::line_protocol::MIN_TIMESTAMP_NS + 1);
+        assert_eq!(
+            written(Subject::Time, Op::Ge, Literal::from(next)),
+            "time >= '1677-09-21T00:12:43.145224195Z'"
+        );
+    }
+
     #[test]
     fn regex_ending_in_backslash_keeps_its_delimiter() {
         let mut out = String::new();
