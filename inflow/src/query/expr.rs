@@ -583,7 +583,7 @@ mod tests {
 
     #[test]
     fn strings_influxql_cannot_write_become_exact_regexes() {
-        let col = || Subject::Column("k".into());
+        let col = || Subject::Column("k");
         assert_eq!(
             written(col(), Op::Eq, Literal::from(String::from("a\rb"))),
             r#""k" =~ /^a\rb$/"#
