@@ -1,14 +1,25 @@
 //! The line protocol encoder: escaping, validation and number formatting
 //! straight into a caller-owned, reusable buffer.
 //!
-//! The rules are InfluxDB 1.x's: measurements escape `,` and space; tag keys,
-//! tag values and field keys escape `,`, `=` and space; string field values
-//! are double-quoted with `"` and `\` escaped. Backslashes elsewhere are
-//! written as they are (1.x does not unescape them), so a name that ends in
-//! one is refused, as is a newline anywhere but inside a string field, and
-//! a measurement or field key with a backslash before `,`, `=` or a space
-//! (1.x reads that pair as an escape there). A measurement may not start
-//! with `#` (a comment to the server) or a tab or NUL (which it skips).
+//! What each part of a point can carry, and how it is written, is what
+//! InfluxDB 1.x stores exactly, decided by writing every case to a real
+//! server and reading it back (the table is in [`inflow_rules::name`]):
+//!
+//! | part | escaped | refused |
+//! |---|---|---|
+//! | measurement | `,` space | empty; starting with `#`, a tab or NUL; a bare newline; a trailing backslash; a backslash before `,` space `=` `"` |
+//! | tag key | `,` `=` space | empty; `time`; a bare newline; a trailing backslash |
+//! | tag value | `,` `=` space | a bare newline; a trailing backslash (empty: the tag is left out) |
+//! | field key | `,` `=` space, `"` after a backslash | empty; `time`; a bare newline; a trailing backslash; an odd run of backslashes before `,` `=` space; a key given twice |
+//! | string value | `"` `\` | nothing |
+//!
+//! A bare newline is one no odd run of backslashes escapes. Besides, the
+//! writer keeps a field whose key starts with a tab out of first place
+//! (the server drops the tab there), and checks a line with a backslash
+//! before a space in a tag as the server will split it
+//! ([`inflow_rules::line`]): such a line is refused only if the server
+//! would end it somewhere else. A series key with a field key (and 4 bytes
+//! between them) may not pass [`MAX_KEY_LEN`].
 //!
 //! Which names are refused and how they are escaped is decided by
 //! `inflow_rules`, which the derive applies at compile time too.
