@@ -177,6 +177,9 @@ fn name_problem(problem: Problem, text: &str, what: &str) -> String {
         Problem::EscapingBackslash => format!(
             "the {what} has an odd run of backslashes before `,`, `=` or a space, which InfluxDB reads as an escape in a field key; remove one"
         ),
+        Problem::NulInTag => format!(
+            "the {what} contains a NUL, which InfluxDB's grouping confuses with its tag separator; remove it"
+        ),
         Problem::NotQueryable => format!(
             "the {what} contains a carriage return or NUL, which no InfluxQL query can name; remove it"
         ),

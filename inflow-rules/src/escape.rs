@@ -62,13 +62,14 @@ static KEY_CLASS: [u8; 256] = {
     table[b' ' as usize] = 1;
     table[b'\\' as usize] = 2;
     table[b'\n' as usize] = 2;
+    table[0] = 2;
     table
 };
 
 /// Appends a tag key or tag value to `buf`, escaped as [`escape_into`]
 /// with [`is_key_special`] would, and tells in the same pass whether it
-/// holds a backslash or a newline: the only bytes that make a tag need the
-/// checks of [`name`](crate::name) beyond emptiness.
+/// holds a backslash, a newline or a NUL: the only bytes that make a tag
+/// need the checks of [`name`](crate::name) beyond emptiness.
 #[inline]
 pub fn escape_key_into(buf: &mut Vec<u8>, bytes: &[u8]) -> bool {
     let mut run_start = 0;

@@ -7,8 +7,8 @@
 //! | part | escaped by the writer | refused |
 //! |---|---|---|
 //! | measurement | `,` space | empty; starting with `#` (a comment), a tab or NUL (skipped); a bare newline; a trailing backslash; a backslash before `,` space `=` `"` |
-//! | tag key | `,` `=` space | empty; `time`; a bare newline; a trailing backslash |
-//! | tag value | `,` `=` space | a bare newline; a trailing backslash (an empty value leaves the tag out) |
+//! | tag key | `,` `=` space | empty; `time`; a bare newline; a trailing backslash; a NUL |
+//! | tag value | `,` `=` space | a bare newline; a trailing backslash; a NUL (an empty value leaves the tag out) |
 //! | field key | `,` `=` space, `"` after a backslash | empty; `time`; a bare newline; a trailing backslash; an odd run of backslashes before `,` `=` space |
 //! | string field value | `"` `\` | nothing |
 //!
@@ -31,6 +31,9 @@
 //!   refuses them ([`queryable`]); a point may hold them. In tag values
 //!   and string fields the query builder compares them with a regular
 //!   expression instead of a string literal;
+//! - the query engine joins a series' tags with NULs to group it: two
+//!   series whose tags differ only in where a NUL stands (`host=a,zone=\0`
+//!   and `host=a\0`) come back as one, so tags may not hold a NUL;
 //! - a first field key starting with a tab or NUL loses it (the server
 //!   skips whitespace there): the writer puts another field first, and
 //!   refuses the point only when every field key starts so;
@@ -59,6 +62,10 @@ pub enum Problem {
     /// A carriage return or NUL, which InfluxQL cannot write in a name
     /// (see [`queryable`]).
     NotQueryable,
+    /// A NUL in a tag: the server's query engine joins a series' tags with
+    /// NULs to group it, so a tag holding one can be read back, grouped,
+    /// as another series' tags.
+    NulInTag,
     /// A tag or field key is `time`.
     Time,
 }
@@ -83,9 +90,9 @@ pub fn measurement(name: &str) -> Result<(), Problem> {
     Ok(())
 }
 
-/// Checks a tag key.
+/// What tag and field keys share.
 #[inline]
-pub fn tag_key(key: &str) -> Result<(), Problem> {
+fn any_key(key: &str) -> Result<(), Problem> {
     if key.is_empty() {
         return Err(Problem::Empty);
     }
@@ -95,10 +102,17 @@ pub fn tag_key(key: &str) -> Result<(), Problem> {
     line_safe(key)
 }
 
+/// Checks a tag key: a key, without a NUL.
+#[inline]
+pub fn tag_key(key: &str) -> Result<(), Problem> {
+    any_key(key)?;
+    no_nul(key)
+}
+
 /// Checks a field key.
 #[inline]
 pub fn field_key(key: &str) -> Result<(), Problem> {
-    tag_key(key)?;
+    any_key(key)?;
     // An odd run of backslashes before `,`, `=` or a space: with the
     // writer's escape, the server sees an even run and an unescaped
     // separator.
@@ -123,7 +137,17 @@ pub fn tag_value(value: &str) -> Result<(), Problem> {
     if value.is_empty() {
         return Err(Problem::Empty);
     }
-    line_safe(value)
+    line_safe(value)?;
+    no_nul(value)
+}
+
+#[inline(always)]
+fn no_nul(text: &str) -> Result<(), Problem> {
+    if text.as_bytes().contains(&0) {
+        Err(Problem::NulInTag)
+    } else {
+        Ok(())
+    }
 }
 
 /// Whether a first field key loses its first character: the server skips
@@ -276,20 +300,12 @@ mod tests {
 
     #[test]
     fn tag_values() {
-        for value in [
-            "a",
-            "time",
-            "#x",
-            "a\\ b",
-            "C:\\dir",
-            "\"quoted\"",
-            "cr\r",
-            "nul\0",
-        ] {
+        for value in ["a", "time", "#x", "a\\ b", "C:\\dir", "\"quoted\"", "cr\r"] {
             assert_eq!(tag_value(value), Ok(()), "{value:?}");
         }
         for (value, problem) in [
             ("", Problem::Empty),
+            ("nul\0", Problem::NulInTag),
             ("a\nb", Problem::Newline),
             ("v\\", Problem::TrailingBackslash),
         ] {

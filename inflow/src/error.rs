@@ -314,6 +314,16 @@ pub enum InvalidPoint {
     /// name or refuses the line.
     #[error("measurement or field key {0:?} has a backslash before `,`, `=`, a space or `\"`, which the server reads as an escape")]
     EscapingBackslash(String),
+    /// A NUL in a tag key or value: the server's query engine joins a
+    /// series' tags with NULs to group it, so the tag could be read back,
+    /// grouped, as another series' tags.
+    #[error("{what} {text:?} contains a NUL, which the server's grouping confuses with its tag separator")]
+    NulInTag {
+        /// `tag key` or `tag value`.
+        what: &'static str,
+        /// The offending text.
+        text: String,
+    },
     /// Every field key starts with a tab or NUL, which the server skips at
     /// the start of the fields (a key of that kind is fine after another).
     #[error(

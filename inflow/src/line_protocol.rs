@@ -8,8 +8,8 @@
 //! | part | escaped | refused |
 //! |---|---|---|
 //! | measurement | `,` space | empty; starting with `#`, a tab or NUL; a bare newline; a trailing backslash; a backslash before `,` space `=` `"` |
-//! | tag key | `,` `=` space | empty; `time`; a bare newline; a trailing backslash |
-//! | tag value | `,` `=` space | a bare newline; a trailing backslash (empty: the tag is left out) |
+//! | tag key | `,` `=` space | empty; `time`; a bare newline; a trailing backslash; a NUL |
+//! | tag value | `,` `=` space | a bare newline; a trailing backslash; a NUL (empty: the tag is left out) |
 //! | field key | `,` `=` space, `"` after a backslash | empty; `time`; a bare newline; a trailing backslash; an odd run of backslashes before `,` `=` space; a key given twice |
 //! | string value | `"` `\` | nothing |
 //!
@@ -475,6 +475,7 @@ fn invalid_name(what: &'static str, text: &str, problem: Problem) -> InvalidPoin
         Problem::EscapingBackslash => InvalidPoint::EscapingBackslash(text),
         // The writer does not apply this rule: the server stores such names.
         Problem::NotQueryable => InvalidPoint::Newline { what, text },
+        Problem::NulInTag => InvalidPoint::NulInTag { what, text },
         Problem::Time => InvalidPoint::TimeKey { what },
     }
 }
@@ -753,11 +754,17 @@ mod tests {
                 .field("f", 1i64)),
             "m f=1i 0\n"
         );
-        // Names and values may hold a carriage return or NUL.
+        // Names and values may hold a carriage return or NUL (tags no NUL).
         assert_eq!(
-            at(Point::new("m\r").tag("k\0", "a\rb\0").field("s\r", "c\r\0")),
-            "m\r,k\0=a\rb\0 s\r=\"c\r\0\" 0\n"
+            at(Point::new("m\r\0").tag("k\r", "a\rb").field("s\0", "c\r\0")),
+            "m\r\0,k\r=a\rb s\0=\"c\r\0\" 0\n"
         );
+        for p in [
+            Point::new("m").tag("k\0", "v").field("f", 1i64),
+            Point::new("m").tag("k", "v\0").field("f", 1i64),
+        ] {
+            assert!(matches!(reason(&p), InvalidPoint::NulInTag { .. }), "{p:?}");
+        }
         // An even run of backslashes before an escaped character in a
         // field key is stored as written; a `"` is escaped.
         assert_eq!(

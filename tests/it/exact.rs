@@ -79,7 +79,7 @@ async fn what_the_rules_accept_comes_back_as_written() {
         Point::new("esc\\\nnewline").field("f", 1i64),
         Point::new("tags")
             .tag("a\\ b", "c\\,d")
-            .tag("e\\\\=f", "\"q\"\r\0")
+            .tag("e\\\\=f", "\"q\"\r")
             .tag("nl\\\n", "x\\\ny")
             .field("f", 1i64),
         Point::new("keys")
@@ -218,8 +218,9 @@ async fn values_with_carriage_returns_and_nuls_are_found_by_their_value() {
         .enumerate()
         .map(|(i, v)| Typed {
             time: i as i64 + 1,
-            name: v.to_string(),
-            group: Some(format!("g{v}")),
+            // Tags hold no NUL (the server's grouping would confuse it).
+            name: v.replace('\0', "\u{1}"),
+            group: Some(format!("g{v}").replace('\0', "\u{1}")),
             text: format!("t{v}"),
             n: i as i64,
         })
@@ -431,7 +432,7 @@ async fn decided_vectors_encode_as_written_and_round_trip() {
             refused += 1;
         }
     }
-    assert_eq!((written, refused), (12, 13));
+    assert_eq!((written, refused), (12, 14));
 }
 
 #[derive(Measurement, Debug, Clone, PartialEq)]
