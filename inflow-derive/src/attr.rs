@@ -31,11 +31,13 @@ pub const RENAME: &str = "rename";
 pub const SKIP: &str = "skip";
 /// Field: an aggregate over a column of the `from` measurement.
 pub const AGGREGATE: &str = "aggregate";
+/// `#[influx(time, unit = "s")]`: the unit of an integer time.
+pub const UNIT: &str = "unit";
 
 /// Keys allowed on the struct.
 pub const CONTAINER_KEYS: &[&str] = &[MEASUREMENT, FROM, WRITE_ONLY];
 /// Keys allowed on a field.
-pub const FIELD_KEYS: &[&str] = &[TAG, TIME, RENAME, SKIP, AGGREGATE];
+pub const FIELD_KEYS: &[&str] = &[TAG, TIME, UNIT, RENAME, SKIP, AGGREGATE];
 
 /// `#[influx(...)]` on the struct.
 #[derive(Default)]
@@ -67,6 +69,9 @@ pub struct Field {
     pub rename: Option<LitStr>,
     /// `aggregate = "FUNC(COL)"`, when it parsed.
     pub aggregate: Option<Aggregate>,
+    /// `unit = "s"`, when it names a unit: the unit's name in the
+    /// `TimeUnit` enum.
+    pub unit: Option<(Span, &'static str)>,
 }
 
 impl Field {
@@ -174,6 +179,25 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute]) -> Field {
                 AGGREGATE => {
                     let lit = string_value(cx, &meta, "#[influx(aggregate = \"mean(value)\")]")?;
                     out.aggregate = lit.and_then(|lit| aggregate(cx, span, lit));
+                }
+                UNIT => {
+                    let lit = string_value(cx, &meta, "#[influx(time, unit = \"s\")]")?;
+                    out.unit = lit.and_then(|lit| {
+                        let unit = match lit.value().as_str() {
+                            "s" => "Seconds",
+                            "ms" => "Milliseconds",
+                            "us" | "µs" => "Microseconds",
+                            "ns" => "Nanoseconds",
+                            other => {
+                                cx.error_spanned_by(
+                                    &lit,
+                                    format!("unknown time unit {other:?}; use \"s\", \"ms\", \"us\" or \"ns\""),
+                                );
+                                return None;
+                            }
+                        };
+                        Some((lit.span(), unit))
+                    });
                 }
                 _ => {
                     no_value(cx, &meta, key)?;

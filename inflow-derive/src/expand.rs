@@ -121,8 +121,16 @@ fn impl_measurement(input: &Input<'_>) -> TokenStream {
     let time = match input.columns().find(|f| f.role() == Role::Time) {
         Some(field) => {
             let member = field.ident;
-            let call = spanned_call(field.ty, quote!(TimeValue), quote!(to_nanos));
-            quote!(#call(&self.#member)?)
+            match time_unit(field) {
+                Some(unit) => {
+                    let call = spanned_call(field.ty, quote!(IntegerTime), quote!(to_nanos_in));
+                    quote!(#call(&self.#member, #unit)?)
+                }
+                None => {
+                    let call = spanned_call(field.ty, quote!(TimeValue), quote!(to_nanos));
+                    quote!(#call(&self.#member)?)
+                }
+            }
         }
         None => quote!(::inflow::__private::None),
     };
@@ -225,12 +233,27 @@ fn impl_from_row(input: &Input<'_>) -> TokenStream {
         .enumerate()
         .map(|(i, (field, slot))| {
             let column = field.column_name();
-            let decode = decoder(field, "decode_tag", "decode_field");
-            let required = decoder(field, "required_tag", "required");
+            let (decode, required) = match time_unit(field) {
+                // An integer time: decoded in the unit the field names.
+                Some(unit) => {
+                    let ty = field.ty;
+                    (
+                        quote_spanned!(ty.span()=> ::inflow::__private::decode_time_in::<#ty>(__cell, #unit, &mut self.#slot, &mut self.__inflow_error, #name, #column)),
+                        quote_spanned!(ty.span()=> ::inflow::__private::required_time::<#ty>),
+                    )
+                }
+                None => {
+                    let decode = decoder(field, "decode_tag", "decode_field");
+                    (
+                        quote!(#decode(__cell, &mut self.#slot, &mut self.__inflow_error, #name, #column)),
+                        decoder(field, "required_tag", "required"),
+                    )
+                }
+            };
             quote! {
                 #i => match __cell {
                     ::inflow::__private::Some(__cell) => {
-                        #decode(__cell, &mut self.#slot, &mut self.__inflow_error, #name, #column)
+                        #decode
                     }
                     ::inflow::__private::None => {
                         if self.#slot.is_none() {
@@ -340,6 +363,17 @@ fn impl_from_row(input: &Input<'_>) -> TokenStream {
             }
         }
     }
+}
+
+/// `::inflow::__private::TimeUnit::Seconds` (say) for a time field with a
+/// `unit`.
+fn time_unit(field: &Field<'_>) -> Option<TokenStream> {
+    if field.role() != Role::Time {
+        return None;
+    }
+    let (span, unit) = field.attrs.unit?;
+    let unit = Ident::new(unit, span);
+    Some(quote!(::inflow::__private::TimeUnit::#unit))
 }
 
 /// `::inflow::__private::decode_tag::<Ty>` (or the field variant), spanned

@@ -57,6 +57,12 @@ fn check_fields(cx: &Ctxt, input: &Input<'_>) {
             }
             continue;
         }
+        if let (Some((span, _)), None) = (a.unit, a.time) {
+            cx.error_at(
+                span,
+                "`unit` is the unit of an integer time: write #[influx(time, unit = \"s\")] on the time field, or remove it",
+            );
+        }
         if let (Some(_), Some(_)) = (a.tag, a.time) {
             let later = a
                 .keys

@@ -75,6 +75,7 @@ pub mod response;
 pub mod session;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod time;
 mod transport;
 
 pub use client::{Client, ClientBuilder, Consistency, WriteOptions, WriteSummary};
@@ -88,4 +89,5 @@ pub use measurement::{
 pub use query::{Condition, Fill, RawQuery, RowStream, Select, TypedQuery};
 pub use response::{FromRow, QueryResults, Series, StatementResult};
 pub use session::{Savepoint, Session, SessionOptions};
+pub use time::{IntegerTime, TimeUnit};
 pub use transport::RetryPolicy;

@@ -282,13 +282,14 @@ impl<T: FromTag> FromTag for Option<T> {
     }
 }
 
-/// A Rust type that can be a point's time: `DateTime<Utc>`, `i64`
-/// nanoseconds since the epoch, or an `Option` of those (`None`: the current
-/// time when the point is encoded).
+/// A Rust type that can be a point's time: `DateTime<Utc>`, `SystemTime`,
+/// `time::OffsetDateTime` (feature `time`), or an `Option` of those
+/// (`None`: the current time when the point is encoded). An integer is a
+/// time in the unit its field names: see [`IntegerTime`](crate::IntegerTime).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be an InfluxDB time",
-    label = "not a time type",
-    note = "times are chrono::DateTime<Utc>, i64 nanoseconds since the epoch, or an Option of one of these"
+    message = "`{Self}` cannot be a point's time as it is",
+    label = "not a time type (an integer time needs a `unit`)",
+    note = "an integer time needs its unit: #[influx(time, unit = \"s\")] (or \"ms\", \"us\", \"ns\"); other times are chrono::DateTime<Utc>, std::time::SystemTime, or an Option of one"
 )]
 pub trait TimeValue {
     /// Nanoseconds since the epoch; `Ok(None)` for "now".
@@ -301,13 +302,6 @@ impl TimeValue for DateTime<Utc> {
         self.timestamp_nanos_opt()
             .map(Some)
             .ok_or(InvalidPoint::TimestampOutOfRange)
-    }
-}
-
-impl TimeValue for i64 {
-    #[inline]
-    fn to_nanos(&self) -> Result<Option<i64>, InvalidPoint> {
-        Ok(Some(*self))
     }
 }
 
@@ -418,11 +412,42 @@ impl Point {
         self
     }
 
-    /// Sets the time. Without one, the point gets the current time when it
-    /// is encoded.
-    pub fn timestamp(mut self, time: DateTime<Utc>) -> Self {
-        match time.timestamp_nanos_opt() {
-            Some(ns) => self.time = Some(ns),
+    /// Sets the time: a `DateTime<Utc>`, a `SystemTime`, or a
+    /// `time::OffsetDateTime` (feature `time`). Without one, the point gets
+    /// the current time when it is encoded. A time InfluxDB cannot store
+    /// makes the point invalid.
+    pub fn timestamp(mut self, time: impl TimeValue) -> Self {
+        match time.to_nanos() {
+            Ok(ns) => {
+                self.time = ns;
+                self.time_invalid = false;
+            }
+            Err(_) => self.time_invalid = true,
+        }
+        self
+    }
+
+    /// Sets the time in seconds since the epoch.
+    pub fn timestamp_secs(self, secs: i64) -> Self {
+        self.timestamp_in(secs, crate::TimeUnit::Seconds)
+    }
+
+    /// Sets the time in milliseconds since the epoch.
+    pub fn timestamp_millis(self, millis: i64) -> Self {
+        self.timestamp_in(millis, crate::TimeUnit::Milliseconds)
+    }
+
+    /// Sets the time in microseconds since the epoch.
+    pub fn timestamp_micros(self, micros: i64) -> Self {
+        self.timestamp_in(micros, crate::TimeUnit::Microseconds)
+    }
+
+    fn timestamp_in(mut self, count: i64, unit: crate::TimeUnit) -> Self {
+        match unit.to_nanos(count) {
+            Some(ns) => {
+                self.time = Some(ns);
+                self.time_invalid = false;
+            }
             None => self.time_invalid = true,
         }
         self

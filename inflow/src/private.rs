@@ -10,6 +10,7 @@ pub use crate::measurement::{
 pub use crate::query::{ColumnType, Field, Numeric, Tag, Time};
 pub use crate::response::cell::{decode_field, decode_tag, required, required_tag, Cell, FromCell};
 pub use crate::response::{FromRow, RowBuilder};
+pub use crate::time::{decode_time_in, required_time, IntegerTime, TimeUnit};
 pub use core::default::Default;
 pub use core::option::Option::{self, None, Some};
 pub use core::result::Result::{self, Err, Ok};

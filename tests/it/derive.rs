@@ -119,7 +119,7 @@ fn tag_values_are_escaped_at_run_time() {
 #[derive(Measurement, Debug, PartialEq)]
 #[influx(measurement = "numbers")]
 struct Numbers {
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: i64,
     float64: f64,
     float32: f32,
@@ -190,7 +190,7 @@ struct Borrowed<'a> {
     text: &'a str,
     cow: Cow<'a, str>,
     maybe: Option<&'a str>,
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: i64,
 }
 
@@ -215,7 +215,7 @@ fn encodes_borrowed_tags_and_fields() {
 #[derive(Measurement, Debug, PartialEq, Default)]
 #[influx(measurement = "optional")]
 struct Optional {
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: Option<i64>,
     #[influx(tag)]
     host: Option<String>,
@@ -395,7 +395,7 @@ struct Sorted {
     room: Room,
     #[influx(tag)]
     maybe_room: Option<Room>,
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: i64,
 }
 
@@ -436,7 +436,7 @@ struct Escaped {
     field: f64,
     #[influx(rename = "back\\slash")]
     other: bool,
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: i64,
 }
 
@@ -484,7 +484,7 @@ where
     #[influx(tag)]
     host: &'a str,
     value: V,
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: i64,
 }
 
@@ -637,7 +637,7 @@ fn time_column_is_named_time_whatever_the_rust_name() {
     #[derive(Measurement)]
     #[influx(measurement = "m")]
     struct Stamped {
-        #[influx(time)]
+        #[influx(time, unit = "ns")]
         stamp: i64,
         value: bool,
     }
@@ -883,7 +883,7 @@ fn first_error_of_a_row_wins() {
 #[derive(Measurement, Debug, PartialEq)]
 #[influx(measurement = "cpu")]
 struct Cpu {
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: i64,
     #[influx(tag)]
     host: String,
@@ -1025,7 +1025,7 @@ fn raw_identifiers_name_columns_without_the_prefix() {
         #[influx(tag)]
         r#type: String,
         r#match: i64,
-        #[influx(time)]
+        #[influx(time, unit = "ns")]
         time: i64,
     }
     let r = Raw {

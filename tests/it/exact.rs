@@ -192,7 +192,7 @@ async fn names_the_server_would_change_are_refused_before_sending() {
 #[derive(Measurement, Debug, Clone, PartialEq)]
 #[influx(measurement = "typed")]
 struct Typed {
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: i64,
     #[influx(tag)]
     name: String,
@@ -438,7 +438,7 @@ async fn decided_vectors_encode_as_written_and_round_trip() {
 #[derive(Measurement, Debug, Clone, PartialEq)]
 #[influx(measurement = "bs")]
 struct BackslashKey {
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: i64,
     #[influx(tag, rename = "a\\ b")]
     tag: String,

@@ -18,4 +18,5 @@ mod responses;
 mod rules;
 mod select;
 mod session;
+mod time;
 mod write;

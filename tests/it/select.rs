@@ -153,7 +153,7 @@ struct Everything {
 #[derive(Measurement, Debug, Clone, PartialEq)]
 #[influx(measurement = "nanos")]
 struct Nanos {
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: i64,
     value: f64,
 }

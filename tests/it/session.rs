@@ -525,7 +525,7 @@ async fn thirty_two_tasks_share_one_client() {
 #[derive(inflow::Measurement)]
 #[influx(measurement = "temperature")]
 struct Temperature {
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: i64,
     #[influx(tag)]
     location: String,
@@ -536,7 +536,7 @@ struct Temperature {
 #[derive(inflow::Measurement)]
 #[influx(measurement = "humidity", write_only)]
 struct Humidity {
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: i64,
     #[influx(tag)]
     location: &'static str,

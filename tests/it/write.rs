@@ -45,7 +45,7 @@ struct AllTypes {
 #[derive(Measurement, Debug)]
 #[influx(measurement = "borrowed")]
 struct Borrowed<'a> {
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: i64,
     #[influx(tag)]
     host: &'a str,
@@ -209,7 +209,7 @@ async fn every_escaping_case_round_trips() {
         tag: String,
         #[influx(rename = "field key, =\"y\"")]
         field: String,
-        #[influx(time)]
+        #[influx(time, unit = "ns")]
         time: i64,
     }
     let (client, _) = fresh_client("escaping").await;

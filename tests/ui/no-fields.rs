@@ -2,7 +2,7 @@ use inflow::Measurement;
 
 #[derive(Measurement)]
 struct Temperature {
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: i64,
     #[influx(tag)]
     location: String,

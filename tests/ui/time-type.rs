@@ -3,7 +3,7 @@ use inflow::Measurement;
 #[derive(Measurement)]
 struct Temperature {
     #[influx(time)]
-    time: std::time::SystemTime,
+    time: String,
     value: f64,
 }
 

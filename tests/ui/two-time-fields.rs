@@ -2,9 +2,9 @@ use inflow::Measurement;
 
 #[derive(Measurement)]
 struct Temperature {
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     time: i64,
-    #[influx(time)]
+    #[influx(time, unit = "ns")]
     recorded: i64,
     value: f64,
 }

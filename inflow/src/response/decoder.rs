@@ -257,7 +257,7 @@ mod tests {
     #[derive(crate::Measurement, Debug, PartialEq)]
     #[influx(measurement = "cpu")]
     struct Cpu {
-        #[influx(time)]
+        #[influx(time, unit = "ns")]
         time: i64,
         #[influx(tag)]
         host: Option<String>,
