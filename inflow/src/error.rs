@@ -66,7 +66,7 @@ pub enum Error {
         message: String,
     },
     /// The database does not exist (`404` on `/write`).
-    #[error("database not found: {message}")]
+    #[error("{message}")]
     DatabaseNotFound {
         /// The server's message.
         message: String,
@@ -209,9 +209,20 @@ impl Error {
             return Error::UnreadableAnswer { message: parse };
         }
         let timeout = err.is_timeout();
+        // The host and port, never the URL: it may hold credentials.
+        let target = err.url().and_then(|url| {
+            Some(format!(
+                "{}:{}",
+                url.host_str()?,
+                url.port_or_known_default()?
+            ))
+        });
         Error::Transport {
             timeout,
-            source: Box::new(err.without_url()),
+            source: Box::new(TransportCause {
+                target,
+                source: err.without_url(),
+            }),
         }
     }
 
@@ -220,6 +231,36 @@ impl Error {
             measurement: measurement.into(),
             reason,
         }
+    }
+}
+
+/// A transport failure, said in full: every cause in the chain (reqwest's
+/// own message alone is "error sending request"), and the node it was
+/// talking to.
+#[derive(Debug)]
+struct TransportCause {
+    target: Option<String>,
+    source: reqwest::Error,
+}
+
+impl std::fmt::Display for TransportCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.source)?;
+        let mut cause = std::error::Error::source(&self.source);
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        if let Some(target) = &self.target {
+            write!(f, " (talking to {target})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for TransportCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
     }
 }
 

@@ -173,6 +173,12 @@ pub fn decode_time_in<T: IntegerTime>(
     measurement: &'static str,
     column: &'static str,
 ) {
+    if cell == Cell::Null {
+        if let Some(absent) = T::absent() {
+            *slot = Some(absent);
+            return;
+        }
+    }
     match cell_nanos(cell) {
         Ok(nanos) => *slot = Some(T::from_nanos_in(nanos, unit)),
         Err(found) => {

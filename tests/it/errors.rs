@@ -5,8 +5,16 @@
 use std::time::Duration;
 
 use inflow::testkit::{unique_database, Fault, FaultProxy, InfluxServer};
-use inflow::{Client, Error, Point, RetryPolicy, WriteOptions};
+use inflow::{Client, Error, Measurement, Point, RetryPolicy, WriteOptions};
 use inflow_tests::fresh_client;
+
+#[derive(Measurement, Debug)]
+#[influx(measurement = "cpu")]
+struct Reading {
+    #[influx(time)]
+    time: chrono::DateTime<chrono::Utc>,
+    v: f64,
+}
 
 fn point(v: f64) -> Point {
     Point::new("cpu")
@@ -65,10 +73,42 @@ async fn partial_write_reports_the_dropped_count() {
 async fn database_not_found_404() {
     let server = InfluxServer::shared().await;
     let client = Client::new(&format!("{}/{}", server.url(), unique_database("missing"))).unwrap();
-    match client.write(&point(1.0)).await.unwrap_err() {
+    let db = client.database().unwrap().to_string();
+    let write = client.write(&point(1.0)).await.unwrap_err();
+    match &write {
         Error::DatabaseNotFound { message } => assert!(message.contains("database not found")),
         other => panic!("{other:?}"),
     }
+    // Said once, with the database's name.
+    assert_eq!(write.to_string(), format!("database not found: \"{db}\""));
+    // A query answers `200` with a statement error: the same error.
+    let query = client.query("SELECT * FROM cpu").await.unwrap_err();
+    assert_eq!(query.to_string(), format!("database not found: {db}"));
+    assert!(matches!(query, Error::DatabaseNotFound { .. }), "{query:?}");
+    let typed = client
+        .query_as::<Reading>("SELECT * FROM cpu")
+        .fetch()
+        .await
+        .unwrap_err();
+    assert!(matches!(typed, Error::DatabaseNotFound { .. }), "{typed:?}");
+}
+
+#[tokio::test]
+async fn a_transport_error_says_what_failed_and_where() {
+    // A port nothing listens on.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let client = Client::builder(&format!("http://user:secret@127.0.0.1:{port}/db"))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let error = client.write(&point(1.0)).await.unwrap_err();
+    let text = error.to_string();
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+    assert!(text.contains("onnection refused"), "{text}");
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert!(!text.contains("secret"), "{text}");
 }
 
 #[tokio::test]
@@ -117,8 +157,7 @@ async fn query_failed_400_and_statement_errors() {
         .await
         .unwrap_err()
     {
-        Error::Statement { statement, message } => {
-            assert_eq!(statement, 1);
+        Error::DatabaseNotFound { message } => {
             assert!(message.contains("database not found"), "{message}");
         }
         other => panic!("{other:?}"),

@@ -202,8 +202,7 @@ async fn typed_reads_agree_in_both_formats() {
     assert_eq!(statements.len(), 4, "{}", from_packed[6]);
     assert!(statements[..3].iter().all(|l| l.starts_with("Ok(Reading")));
     assert!(
-        statements[3].contains("Statement { statement: 1,")
-            && statements[3].contains("database not found"),
+        statements[3].contains("DatabaseNotFound") && statements[3].contains("database not found"),
         "{}",
         statements[3]
     );

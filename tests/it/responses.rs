@@ -400,8 +400,16 @@ async fn bodies_decode_into_structs() {
 #[tokio::test]
 async fn query_error_bodies_become_typed_errors() {
     let s = Served::new().await;
+    match s
+        .query("query_statement_error_db_not_found.json", 200)
+        .await
+    {
+        Err(Error::DatabaseNotFound { message }) => {
+            assert!(message.starts_with("database not found"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
     for file in [
-        "query_statement_error_db_not_found.json",
         "query_statement_error_handler.json",
         "query_statement_error_quoted.json",
         "query_statement_error_max_select_series.json",

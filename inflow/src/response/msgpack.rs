@@ -626,10 +626,10 @@ mod tests {
         // The server writes a failed statement as `{"error": ...}` alone:
         // its index is its place in the list.
         let statement =
-            packed(br#"{"results":[{"statement_id":0},{"error":"database not found: x"}]}"#);
+            packed(br#"{"results":[{"statement_id":0},{"error":"shard 3 is closed"}]}"#);
         assert!(matches!(
             decode(Format::MessagePack, &statement).0,
-            Err(Error::Statement { statement: 1, ref message }) if message == "database not found: x"
+            Err(Error::Statement { statement: 1, ref message }) if message == "shard 3 is closed"
         ));
         // The unused marker, binary data and trailing bytes.
         for bad in [&[0xc1][..], &[0xc4, 1, 0], &[0x80, 0x00]] {

@@ -150,7 +150,14 @@ fn statement<'a, S: Source<'a>, K: Sink>(
         Some(Err(_)) | None => progress.next_statement,
     };
     if let Some(message) = error {
-        return Err(source.fail(Error::Statement { statement, message }));
+        // The server answers a query on a missing database with `200` and
+        // this statement error: the same error as a write's `404`.
+        let error = if message.starts_with("database not found") {
+            Error::DatabaseNotFound { message }
+        } else {
+            Error::Statement { statement, message }
+        };
+        return Err(source.fail(error));
     }
     if let Some(Err(what)) = id {
         return Err(source.malformed(what));
@@ -354,12 +361,21 @@ mod tests {
 
     #[test]
     fn a_statement_error_names_its_statement_wherever_the_id_stands() {
-        let (result, ..) =
-            alike(r#"{"results":[{"error":"database not found: x","statement_id":4}]}"#);
+        let (result, ..) = alike(r#"{"results":[{"error":"shard 3 is closed","statement_id":4}]}"#);
         assert_eq!(
             result.unwrap_err(),
             Error::Statement {
                 statement: 4,
+                message: "shard 3 is closed".into()
+            }
+            .to_string()
+        );
+        // A missing database is the same error as on a write.
+        let (result, ..) =
+            alike(r#"{"results":[{"statement_id":0,"error":"database not found: x"}]}"#);
+        assert_eq!(
+            result.unwrap_err(),
+            Error::DatabaseNotFound {
                 message: "database not found: x".into()
             }
             .to_string()
