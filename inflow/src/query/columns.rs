@@ -223,17 +223,13 @@ impl<M> Time<M> {
         self.compare(Op::Le, time)
     }
 
-    /// `time >= now() - duration`: the last `duration` up to now (and
-    /// anything stamped in the future).
-    pub fn within_last(self, duration: std::time::Duration) -> Condition<M> {
-        Condition::compare(
-            Subject::Time,
-            Op::Ge,
-            Literal(Lit::Now {
-                ahead: false,
-                offset: duration,
-            }),
-        )
+    /// `time >= now() - duration`: the last `duration` (a
+    /// `std::time::Duration` or a `chrono::Duration`) up to now, and
+    /// anything stamped in the future. A negative `chrono::Duration` means
+    /// `now() + duration`.
+    pub fn within_last(self, duration: impl super::quote::IntoDuration) -> Condition<M> {
+        let (ahead, offset) = duration.into_signed();
+        Condition::compare(Subject::Time, Op::Ge, Literal(Lit::Now { ahead, offset }))
     }
 }
 

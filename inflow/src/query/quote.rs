@@ -68,6 +68,29 @@ pub fn quote_regex(pattern: &str) -> String {
     out
 }
 
+/// A span of time a query takes: `std::time::Duration` or
+/// `chrono::Duration` (which may be negative), wherever the builder takes
+/// one.
+pub trait IntoDuration {
+    /// Whether the span is negative, and its length.
+    fn into_signed(self) -> (bool, Duration);
+}
+
+impl IntoDuration for Duration {
+    fn into_signed(self) -> (bool, Duration) {
+        (false, self)
+    }
+}
+
+impl IntoDuration for chrono::Duration {
+    fn into_signed(self) -> (bool, Duration) {
+        (
+            self < chrono::Duration::zero(),
+            self.abs().to_std().unwrap_or(Duration::MAX),
+        )
+    }
+}
+
 /// A duration literal (`90s`, `1h`, `7d`), in the largest unit that
 /// represents it exactly. InfluxQL durations have no fractions.
 pub fn duration_literal(d: Duration) -> String {

@@ -10,7 +10,7 @@ use inflow_rules::aggregate;
 
 use super::columns::Tag;
 use super::expr::{push_float, Condition, Lit, Literal, Node, Op, Subject};
-use super::quote::{duration_literal, push_quoted};
+use super::quote::{duration_literal, push_quoted, IntoDuration};
 use super::raw::TypedQuery;
 use super::spec::QuerySpec;
 use super::stream::RowStream;
@@ -263,12 +263,12 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
         self
     }
 
-    /// Keeps the rows of the last `duration`: `time >= now() - 1h`, in the
-    /// server's clock. A negative duration reaches into the future
+    /// Keeps the rows of the last `duration` (a `std::time::Duration` or a
+    /// `chrono::Duration`): `time >= now() - 1h`, in the server's clock. A
+    /// negative `chrono::Duration` reaches into the future
     /// (`time >= now() + 1h`).
-    pub fn since(self, duration: chrono::Duration) -> Self {
-        let ahead = duration < chrono::Duration::zero();
-        let offset = duration.abs().to_std().unwrap_or(Duration::MAX);
+    pub fn since(self, duration: impl IntoDuration) -> Self {
+        let (ahead, offset) = duration.into_signed();
         self.time_condition(Op::Ge, Lit::Now { ahead, offset })
     }
 
@@ -350,18 +350,38 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
     /// structs. Bound the time range ([`time_range`](Self::time_range),
     /// [`since`](Self::since)): without it the server fills every interval
     /// since 1677. A zero interval is refused with [`Error::Misuse`].
-    pub fn group_by_time(mut self, interval: Duration) -> Self {
-        if interval.is_zero() {
+    /// `interval` is a `std::time::Duration` or a `chrono::Duration`.
+    pub fn group_by_time(mut self, interval: impl IntoDuration) -> Self {
+        let (negative, interval) = interval.into_signed();
+        if negative || interval.is_zero() {
             self.fail("group_by_time: the interval must be longer than zero".into());
         }
         self.group_by_time = Some((interval, None));
         self
     }
 
-    /// `GROUP BY time(interval, offset)`: intervals shifted by `offset`.
-    pub fn group_by_time_offset(mut self, interval: Duration, offset: Duration) -> Self {
-        self = self.group_by_time(interval);
-        self.group_by_time = Some((interval, Some(offset)));
+    /// `GROUP BY time(interval, offset)`: intervals shifted by `offset`
+    /// (either `Duration` type; a negative offset shifts them back).
+    pub fn group_by_time_offset(
+        mut self,
+        interval: impl IntoDuration,
+        offset: impl IntoDuration,
+    ) -> Self {
+        let (negative, length) = interval.into_signed();
+        if negative {
+            self.fail("group_by_time: the interval must be longer than zero".into());
+        }
+        self = self.group_by_time(length);
+        let (back, offset) = offset.into_signed();
+        // InfluxQL takes no negative offset; shifting back by `o` is
+        // shifting forward by `interval - o` (modulo the interval).
+        let offset = if back && !length.is_zero() {
+            let o = offset.as_nanos() % length.as_nanos();
+            Duration::from_nanos(((length.as_nanos() - o) % length.as_nanos()) as u64)
+        } else {
+            offset
+        };
+        self.group_by_time = Some((length, Some(offset)));
         self
     }
 
@@ -1197,6 +1217,16 @@ mod tests {
                 .since(chrono::Duration::seconds(30))),
             r#""location" = 'x' AND time >= now() - 30s"#
         );
+        // Either Duration type, everywhere.
+        assert_eq!(
+            w(c.select().since(Duration::from_secs(3600))),
+            "time >= now() - 1h"
+        );
+        assert_eq!(
+            w(c.select()
+                .filter(Temperature::time().within_last(chrono::Duration::minutes(-5)))),
+            "time >= now() + 5m"
+        );
     }
 
     #[test]
@@ -1313,6 +1343,25 @@ mod tests {
             text.ends_with(r#" GROUP BY time(1h, 15m), "location""#),
             "{text}"
         );
+        // chrono durations too; a negative offset shifts back.
+        let text = c
+            .select::<HourlyTemperature>()
+            .group_by_time_offset(chrono::Duration::hours(1), chrono::Duration::minutes(-15))
+            .to_influxql();
+        assert!(
+            text.ends_with(r#" GROUP BY time(1h, 45m), "location""#),
+            "{text}"
+        );
+        let text = c
+            .select::<HourlyTemperature>()
+            .group_by_time(chrono::Duration::minutes(5))
+            .to_influxql();
+        assert!(text.contains("GROUP BY time(5m)"), "{text}");
+        assert!(c
+            .select::<HourlyTemperature>()
+            .group_by_time(chrono::Duration::minutes(-5))
+            .into_query()
+            .is_err());
     }
 
     #[test]
