@@ -1414,3 +1414,68 @@ async fn fetch_stream_yields_every_row_in_order() {
     assert_eq!(rows.len() as i64, ROWS);
     assert_eq!(rows, points);
 }
+
+#[derive(Measurement, Debug, Clone, PartialEq)]
+#[influx(measurement = "battery")]
+struct Battery {
+    #[influx(time)]
+    time: DateTime<Utc>,
+    battery_mv: u64,
+    level: u8,
+    ratio: f32,
+}
+
+/// Integer literals of any type that fits compare with unsigned and
+/// float fields; one that does not fit is refused before sending.
+#[tokio::test]
+async fn integer_literals_compare_with_any_numeric_field() {
+    let (client, _) = fresh_client("literals").await;
+    let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    let rows: Vec<Battery> = (0..5u64)
+        .map(|i| Battery {
+            time: t0 + chrono::Duration::seconds(i as i64),
+            battery_mv: 3_000 + 200 * i,
+            level: 10 * i as u8,
+            ratio: i as f32 / 4.0,
+        })
+        .collect();
+    client.write_all(&rows).await.unwrap();
+    let over = client
+        .select::<Battery>()
+        .filter(Battery::battery_mv().gt(3500))
+        .fetch()
+        .await
+        .unwrap();
+    assert_eq!(over, rows[3..]);
+    let low = client
+        .select::<Battery>()
+        .filter(Battery::level().ge(20).and(Battery::ratio().lt(1)))
+        .fetch()
+        .await
+        .unwrap();
+    assert_eq!(low, rows[2..4]);
+    for (what, select) in [
+        (
+            "negative",
+            client.select::<Battery>().filter(Battery::level().gt(-1)),
+        ),
+        (
+            "too big",
+            client.select::<Battery>().filter(Battery::level().lt(300)),
+        ),
+        (
+            "not exact",
+            client
+                .select::<Battery>()
+                .filter(Battery::ratio().eq((1i64 << 40) + 1)),
+        ),
+    ] {
+        match select.fetch().await {
+            Err(Error::Misuse(message)) => assert!(
+                message.contains("level") || message.contains("ratio"),
+                "{what}: {message}"
+            ),
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+}

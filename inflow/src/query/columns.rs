@@ -137,42 +137,147 @@ impl<M> Tag<M> {
     }
 }
 
-impl<M, V: Into<Literal>> Field<M, V> {
-    fn compare(self, op: Op, value: impl Into<V>) -> Condition<M> {
-        Condition::compare(Subject::Column(self.name), op, value.into().into())
+/// A value a column of type `V` compares with: `V` itself, a string type
+/// for a string column, and for a numeric column any integer (and for a
+/// float column any float), so that `battery_mv().gt(3500)` works on a
+/// `u64` field. An integer that does not fit the column's type (say `-1`
+/// for a `u32` field, or `2^60` for an `f64` one, where it is not exact)
+/// makes the query fail with [`Error::Misuse`](crate::Error::Misuse)
+/// before anything is sent, never a wrapped value.
+#[diagnostic::on_unimplemented(
+    message = "a `{V}` column cannot be compared with `{Self}`",
+    label = "not a value of the column's type"
+)]
+pub trait Comparable<V> {
+    /// The literal written into the query.
+    fn literal(self) -> Literal;
+}
+
+macro_rules! integer_columns {
+    ($($column:ty),*) => {$(
+        integer_columns!(@each $column: i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+    )*};
+    (@each $column:ty: $($value:ty),*) => {$(
+        impl Comparable<$column> for $value {
+            fn literal(self) -> Literal {
+                match <$column>::try_from(self) {
+                    Ok(v) => Literal::from(v),
+                    Err(_) => Literal(Lit::Invalid(format!(
+                        "{self} does not fit the column's type, {}",
+                        stringify!($column)
+                    ))),
+                }
+            }
+        }
+    )*};
+}
+integer_columns!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+macro_rules! float_columns {
+    ($($column:ty),*) => {$(
+        float_columns!(@each $column: i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+        impl Comparable<$column> for f64 {
+            fn literal(self) -> Literal {
+                Literal::from(self)
+            }
+        }
+        impl Comparable<$column> for f32 {
+            fn literal(self) -> Literal {
+                Literal::from(self)
+            }
+        }
+    )*};
+    (@each $column:ty: $($value:ty),*) => {$(
+        impl Comparable<$column> for $value {
+            fn literal(self) -> Literal {
+                // Exact in the column's float type, or refused.
+                let float = self as $column;
+                if float.is_finite() && float as $value == self && (float as i128) == (self as i128) {
+                    Literal::from(float)
+                } else {
+                    Literal(Lit::Invalid(format!(
+                        "{self} is not exact as the column's type, {}",
+                        stringify!($column)
+                    )))
+                }
+            }
+        }
+    )*};
+}
+float_columns!(f64, f32);
+
+impl Comparable<bool> for bool {
+    fn literal(self) -> Literal {
+        Literal::from(self)
+    }
+}
+
+impl Comparable<DateTime<Utc>> for DateTime<Utc> {
+    fn literal(self) -> Literal {
+        Literal::from(self)
+    }
+}
+
+impl Comparable<String> for String {
+    fn literal(self) -> Literal {
+        Literal::from(self)
+    }
+}
+
+impl Comparable<String> for &str {
+    fn literal(self) -> Literal {
+        Literal::from(self.to_string())
+    }
+}
+
+impl Comparable<String> for &String {
+    fn literal(self) -> Literal {
+        Literal::from(self.clone())
+    }
+}
+
+impl Comparable<String> for Cow<'_, str> {
+    fn literal(self) -> Literal {
+        Literal::from(self.into_owned())
+    }
+}
+
+impl<M, V> Field<M, V> {
+    fn compare(self, op: Op, value: impl Comparable<V>) -> Condition<M> {
+        Condition::compare(Subject::Column(self.name), op, value.literal())
     }
 
-    /// `field = value`. The value converts into the field's type, so a
-    /// float field compares with `f64`, `f32` or `i32` but not with a
-    /// string.
-    pub fn eq(self, value: impl Into<V>) -> Condition<M> {
+    /// `field = value`: a value of the field's type, or one that converts
+    /// into it exactly ([`Comparable`]); a float field compares with any
+    /// number, not with a string.
+    pub fn eq(self, value: impl Comparable<V>) -> Condition<M> {
         self.compare(Op::Eq, value)
     }
 
     /// `field != value`. Rows without the field do not match.
-    pub fn ne(self, value: impl Into<V>) -> Condition<M> {
+    pub fn ne(self, value: impl Comparable<V>) -> Condition<M> {
         self.compare(Op::Ne, value)
     }
 }
 
-impl<M, V: Into<Literal> + Numeric> Field<M, V> {
+impl<M, V: Numeric> Field<M, V> {
     /// `field > value` (numeric fields only).
-    pub fn gt(self, value: impl Into<V>) -> Condition<M> {
+    pub fn gt(self, value: impl Comparable<V>) -> Condition<M> {
         self.compare(Op::Gt, value)
     }
 
     /// `field >= value` (numeric fields only).
-    pub fn ge(self, value: impl Into<V>) -> Condition<M> {
+    pub fn ge(self, value: impl Comparable<V>) -> Condition<M> {
         self.compare(Op::Ge, value)
     }
 
     /// `field < value` (numeric fields only).
-    pub fn lt(self, value: impl Into<V>) -> Condition<M> {
+    pub fn lt(self, value: impl Comparable<V>) -> Condition<M> {
         self.compare(Op::Lt, value)
     }
 
     /// `field <= value` (numeric fields only).
-    pub fn le(self, value: impl Into<V>) -> Condition<M> {
+    pub fn le(self, value: impl Comparable<V>) -> Condition<M> {
         self.compare(Op::Le, value)
     }
 }

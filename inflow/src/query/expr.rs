@@ -74,6 +74,8 @@ pub(crate) enum Lit {
     UInt(u64),
     Bool(bool),
     Time(DateTime<Utc>),
+    /// A value that does not fit the column's type: why.
+    Invalid(String),
     /// `now() - offset`, or `now() + offset` when `ahead`.
     Now {
         ahead: bool,
@@ -134,6 +136,7 @@ impl Literal {
     /// Why this literal cannot be written into a query, if it cannot.
     fn problem(&self) -> Option<String> {
         match &self.0 {
+            Lit::Invalid(why) => Some(why.clone()),
             Lit::Float(f) if !f.is_finite() => Some(format!(
                 "{f} cannot be written in InfluxQL: compare with finite numbers only"
             )),
@@ -152,6 +155,8 @@ impl Literal {
             Lit::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
             Lit::UInt(u) => out.push_str(itoa::Buffer::new().format(*u)),
             Lit::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            // Refused before sending (see `problem`); shown for display only.
+            Lit::Invalid(why) => out.push_str(&format!("<{why}>")),
             // InfluxDB 1.6 refuses the earliest time it stores as a string
             // ("underflows time literal") and takes it as nanoseconds.
             Lit::Time(t)
