@@ -86,7 +86,9 @@ pub use measurement::{
     Column, ColumnKind, FieldData, FieldRef, FieldValue, FromTag, Measurement, Point, TagValue,
     TimeValue, ToLine,
 };
-pub use query::{Condition, Fill, IntoDuration, RawQuery, RowStream, Select, TypedQuery};
+pub use query::{
+    BindValue, Condition, Fill, IntoDuration, RawQuery, RowStream, Select, TypedQuery,
+};
 pub use response::{FromRow, QueryResults, Series, StatementResult};
 pub use session::{Savepoint, Session, SessionOptions};
 pub use time::{IntegerTime, TimeUnit};

@@ -271,3 +271,42 @@ async fn a_stream_outlives_the_request_timeout() {
     }
     assert_eq!(n, 25_000);
 }
+
+/// `bind` takes inflow's own value type: strings of every kind, numbers
+/// with every digit, and times, which serde_json::Value could not carry.
+#[tokio::test]
+async fn bind_takes_times_numbers_and_strings() {
+    let (client, _) = fresh_client("bind_values").await;
+    let rows: Vec<Temperature> = (0..4).map(|i| reading(i, "utrecht")).collect();
+    client.write_all(&rows).await.unwrap();
+    let since = rows[2].time;
+    let after = client
+        .query_as::<Temperature>("SELECT * FROM temperature WHERE time >= $t AND location = $l")
+        .bind("t", since)
+        .bind("l", &String::from("utrecht"))
+        .fetch()
+        .await
+        .unwrap();
+    assert_eq!(after, rows[2..]);
+    let before = client
+        .query_as::<Temperature>("SELECT * FROM temperature WHERE time < $t")
+        .bind("t", std::time::SystemTime::from(rows[1].time))
+        .fetch()
+        .await
+        .unwrap();
+    assert_eq!(before, rows[..1]);
+    client
+        .write(
+            &inflow::Point::new("big")
+                .field("n", 9_007_199_254_740_993i64)
+                .timestamp_nanos(1),
+        )
+        .await
+        .unwrap();
+    let exact = client
+        .query("SELECT n FROM big WHERE n = $n")
+        .bind("n", 9_007_199_254_740_993u64)
+        .await
+        .unwrap();
+    assert_eq!(exact.series().count(), 1, "{exact:?}");
+}

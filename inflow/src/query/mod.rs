@@ -53,7 +53,7 @@ pub use admin::RetentionPolicy;
 pub use columns::{assert_numeric, ColumnType, Field, Numeric, Tag, Time};
 pub use expr::{Condition, Literal};
 pub use quote::{duration_literal, quote_ident, quote_regex, quote_string, IntoDuration};
-pub use raw::{RawQuery, TypedQuery};
+pub use raw::{BindValue, RawQuery, TypedQuery};
 pub use select::{Fill, Select};
 pub use spec::STREAM_CHUNK_SIZE;
 pub use stream::RowStream;

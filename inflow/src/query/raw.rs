@@ -42,8 +42,8 @@ impl<'c> RawQuery<'c> {
 
     /// Binds `$name` in the query to `value`, sent as the `params`
     /// parameter: the server substitutes it, so it cannot change the query.
-    pub fn bind(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
-        self.spec.bind(name, value);
+    pub fn bind(mut self, name: &str, value: impl Into<BindValue>) -> Self {
+        self.spec.bind(name, value.into().0);
         self
     }
 
@@ -93,9 +93,9 @@ impl<'c, T: FromRow + 'static> TypedQuery<'c, T> {
         }
     }
 
-    /// Binds `$name` in the query to `value`.
-    pub fn bind(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
-        self.spec.bind(name, value);
+    /// Binds `$name` in the query to `value` (see [`RawQuery::bind`]).
+    pub fn bind(mut self, name: &str, value: impl Into<BindValue>) -> Self {
+        self.spec.bind(name, value.into().0);
         self
     }
 
@@ -158,5 +158,75 @@ impl Client {
     /// as integer nanoseconds: what [`query`](Self::query)`.epoch(ns)` does.
     pub async fn query_chunked(&self, query: impl Into<String>) -> Result<QueryResults> {
         QuerySpec::new(query.into()).results(self).await
+    }
+}
+
+/// A value bound to `$name` in a raw query: a string, any number, a
+/// `bool`, or a time (`DateTime<Utc>`, `SystemTime`: compared with `time`
+/// as the instant it is). The server substitutes it, so no value can change
+/// the query; integers keep every digit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BindValue(serde_json::Value);
+
+macro_rules! bind_from {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for BindValue {
+            fn from(value: $ty) -> Self {
+                BindValue(serde_json::Value::from(value))
+            }
+        }
+    )*};
+}
+bind_from!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, bool, String, &str);
+
+impl From<&String> for BindValue {
+    fn from(value: &String) -> Self {
+        BindValue(serde_json::Value::from(value.as_str()))
+    }
+}
+
+impl From<std::borrow::Cow<'_, str>> for BindValue {
+    fn from(value: std::borrow::Cow<'_, str>) -> Self {
+        BindValue(serde_json::Value::from(value.into_owned()))
+    }
+}
+
+/// A float; NaN and infinities, which JSON cannot carry, are bound as
+/// `null` and match nothing.
+impl From<f64> for BindValue {
+    fn from(value: f64) -> Self {
+        BindValue(serde_json::Value::from(value))
+    }
+}
+
+impl From<f32> for BindValue {
+    fn from(value: f32) -> Self {
+        BindValue::from(f64::from(value))
+    }
+}
+
+/// A time, as integer nanoseconds since the epoch: exact, and accepted
+/// across the whole range the server stores.
+impl From<chrono::DateTime<chrono::Utc>> for BindValue {
+    fn from(value: chrono::DateTime<chrono::Utc>) -> Self {
+        match value.timestamp_nanos_opt() {
+            Some(nanos) => BindValue(serde_json::Value::from(nanos)),
+            // Outside what nanoseconds (and the server) can hold: as text,
+            // which the server refuses with its own message.
+            None => BindValue(serde_json::Value::from(value.to_rfc3339())),
+        }
+    }
+}
+
+impl From<std::time::SystemTime> for BindValue {
+    fn from(value: std::time::SystemTime) -> Self {
+        BindValue::from(chrono::DateTime::<chrono::Utc>::from(value))
+    }
+}
+
+/// Any JSON value, for what the other conversions do not cover.
+impl From<serde_json::Value> for BindValue {
+    fn from(value: serde_json::Value) -> Self {
+        BindValue(value)
     }
 }
