@@ -280,14 +280,16 @@ async fn bind_takes_times_numbers_and_strings() {
     let rows: Vec<Temperature> = (0..4).map(|i| reading(i, "utrecht")).collect();
     client.write_all(&rows).await.unwrap();
     let since = rows[2].time;
+    let place = String::from("utrecht");
     let after = client
         .query_as::<Temperature>("SELECT * FROM temperature WHERE time >= $t AND location = $l")
         .bind("t", since)
-        .bind("l", &String::from("utrecht"))
+        .bind("l", &place)
         .fetch()
         .await
         .unwrap();
     assert_eq!(after, rows[2..]);
+    assert_eq!(place, rows[0].location);
     let before = client
         .query_as::<Temperature>("SELECT * FROM temperature WHERE time < $t")
         .bind("t", std::time::SystemTime::from(rows[1].time))

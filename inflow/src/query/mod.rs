@@ -50,7 +50,7 @@ mod statement;
 mod stream;
 
 pub use admin::RetentionPolicy;
-pub use columns::{assert_numeric, ColumnType, Field, Numeric, Tag, Time};
+pub use columns::{assert_numeric, ColumnType, Comparable, Field, Numeric, Tag, Time};
 pub use expr::{Condition, Literal};
 pub use quote::{duration_literal, quote_ident, quote_regex, quote_string, IntoDuration};
 pub use raw::{BindValue, RawQuery, TypedQuery};
