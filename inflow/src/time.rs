@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{DecodeError, InvalidPoint};
 use crate::measurement::TimeValue;
-use crate::response::cell::{Cell, FromCell};
+use crate::response::cell::{present, Cell, FromCell};
 
 /// The unit of an integer time: `#[influx(time, unit = "s")]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -199,11 +199,7 @@ pub fn required_time<T: IntegerTime>(
     measurement: &'static str,
     column: &'static str,
 ) -> Result<T, DecodeError> {
-    slot.or_else(T::absent).ok_or(DecodeError::MissingColumn {
-        measurement,
-        column,
-        expected: "a time",
-    })
+    present(slot.or_else(T::absent), measurement, column, "a time")
 }
 
 #[cfg(test)]

@@ -321,11 +321,7 @@ pub fn required<T: FromCell>(
     measurement: &'static str,
     column: &'static str,
 ) -> Result<T, DecodeError> {
-    slot.or_else(T::absent).ok_or(DecodeError::MissingColumn {
-        measurement,
-        column,
-        expected: T::EXPECTED,
-    })
+    present(slot.or_else(T::absent), measurement, column, T::EXPECTED)
 }
 
 /// The value of a tag slot, or the error for a missing tag.
@@ -335,10 +331,21 @@ pub fn required_tag<T: FromTag>(
     measurement: &'static str,
     column: &'static str,
 ) -> Result<T, DecodeError> {
-    slot.or_else(T::absent).ok_or(DecodeError::MissingColumn {
+    present(slot.or_else(T::absent), measurement, column, "a tag value")
+}
+
+/// A slot's value, or the error for its missing column.
+#[inline]
+pub(crate) fn present<T>(
+    value: Option<T>,
+    measurement: &'static str,
+    column: &'static str,
+    expected: &'static str,
+) -> Result<T, DecodeError> {
+    value.ok_or(DecodeError::MissingColumn {
         measurement,
         column,
-        expected: "a tag value",
+        expected,
     })
 }
 
