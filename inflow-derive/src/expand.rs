@@ -177,10 +177,15 @@ fn column(input: &Input<'_>, field: &Field<'_>) -> TokenStream {
                 // Calling the source's handle checks that the column exists
                 // and is a field, and `assert_numeric` that it is a number,
                 // with errors pointing at the aggregate's string.
-                let of = if agg.function.numeric {
+                let of = if agg.function.numeric || agg.function.ordered {
+                    let assert = if agg.function.numeric {
+                        quote_spanned!(span=> ::inflow::__private::assert_numeric)
+                    } else {
+                        quote_spanned!(span=> ::inflow::__private::assert_ordered)
+                    };
                     quote_spanned! {span=> {
                         let __column = <#source>::#column();
-                        ::inflow::__private::assert_numeric(&__column);
+                        #assert(&__column);
                         __column.name()
                     }}
                 } else {

@@ -39,6 +39,9 @@ pub struct Function {
     /// Whether it only applies to numeric columns: the server refuses it
     /// over strings and booleans.
     pub numeric: bool,
+    /// Whether it applies to numbers and booleans only: the server refuses
+    /// it over strings (`min`, `max`).
+    pub ordered: bool,
     /// What it takes after its column.
     pub argument: Argument,
 }
@@ -47,7 +50,18 @@ const fn function_of(name: &'static str, numeric: bool, argument: Argument) -> F
     Function {
         name,
         numeric,
+        ordered: false,
         argument,
+    }
+}
+
+/// `min` and `max`: numbers and booleans, not strings.
+const fn ordered(name: &'static str) -> Function {
+    Function {
+        name,
+        numeric: false,
+        ordered: true,
+        argument: Argument::None,
     }
 }
 
@@ -59,8 +73,8 @@ pub const FUNCTIONS: &[Function] = &[
     function_of("mean", true, Argument::None),
     function_of("median", true, Argument::None),
     function_of("mode", false, Argument::None),
-    function_of("min", false, Argument::None),
-    function_of("max", false, Argument::None),
+    ordered("min"),
+    ordered("max"),
     function_of("first", false, Argument::None),
     function_of("last", false, Argument::None),
     function_of("spread", true, Argument::None),

@@ -15,4 +15,4 @@ pub use core::default::Default;
 pub use core::option::Option::{self, None, Some};
 pub use core::result::Result::{self, Err, Ok};
 
-pub use crate::query::assert_numeric;
+pub use crate::query::{assert_numeric, assert_ordered};

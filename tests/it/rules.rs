@@ -459,3 +459,49 @@ async fn names_the_server_misreads_are_refused_before_sending() {
     let names = client.show_measurements().await.unwrap();
     assert_eq!(names, vec!["disk usage".to_string()]);
 }
+
+#[derive(Measurement, Debug, Clone, PartialEq)]
+#[influx(measurement = "flags")]
+struct Flag {
+    #[influx(time)]
+    time: DateTime<Utc>,
+    ok: bool,
+    value: f64,
+}
+
+#[derive(Measurement, Debug, PartialEq)]
+#[influx(from = Flag)]
+struct FlagExtremes {
+    #[influx(aggregate = "max(ok)")]
+    any_ok: bool,
+    #[influx(aggregate = "min(ok)")]
+    all_ok: bool,
+    #[influx(aggregate = "min(value)")]
+    lowest: f64,
+}
+
+/// `min` and `max` apply to booleans as well as numbers (and, refused at
+/// compile time, not to strings: `tests/ui/aggregate-min-of-string.rs`).
+#[tokio::test]
+async fn min_and_max_over_booleans() {
+    let (client, _) = fresh_client("rules_minmax").await;
+    let t0 = Utc.with_ymd_and_hms(2024, 1, 15, 0, 0, 0).unwrap();
+    let flags: Vec<Flag> = [(true, 2.5), (false, -1.0), (true, 4.0)]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (ok, value))| Flag {
+            time: t0 + Duration::seconds(i as i64),
+            ok,
+            value,
+        })
+        .collect();
+    client.write_all(&flags).await.unwrap();
+    assert_eq!(
+        client.select::<FlagExtremes>().fetch().await.unwrap(),
+        [FlagExtremes {
+            any_ok: true,
+            all_ok: false,
+            lowest: -1.0,
+        }]
+    );
+}

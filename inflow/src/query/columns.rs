@@ -343,3 +343,22 @@ impl<M> Time<M> {
 /// expansion for each numeric aggregate.
 #[doc(hidden)]
 pub const fn assert_numeric<M, V: Numeric>(_column: &Field<M, V>) {}
+
+/// Column types `min` and `max` apply to: numbers and booleans (InfluxDB
+/// refuses them over strings).
+#[diagnostic::on_unimplemented(
+    message = "`min` and `max` need a number or a boolean column, not `{Self}`",
+    label = "InfluxDB refuses min and max over strings",
+    note = "use first() or last() for a string column"
+)]
+pub trait Ordered {}
+
+macro_rules! ordered {
+    ($($ty:ty),*) => {$( impl Ordered for $ty {} )*};
+}
+ordered!(f64, f32, i64, i32, i16, i8, isize, u64, u32, u16, u8, usize, bool);
+
+/// Compiles only for columns `min` and `max` apply to (see
+/// [`assert_numeric`]).
+#[doc(hidden)]
+pub const fn assert_ordered<M, V: Ordered>(_column: &Field<M, V>) {}

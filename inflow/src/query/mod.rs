@@ -50,7 +50,9 @@ mod statement;
 mod stream;
 
 pub use admin::RetentionPolicy;
-pub use columns::{assert_numeric, ColumnType, Comparable, Field, Numeric, Tag, Time};
+pub use columns::{
+    assert_numeric, assert_ordered, ColumnType, Comparable, Field, Numeric, Ordered, Tag, Time,
+};
 pub use expr::{Condition, Literal};
 pub use quote::{duration_literal, quote_ident, quote_regex, quote_string, IntoDuration};
 pub use raw::{BindValue, RawQuery, TypedQuery};
