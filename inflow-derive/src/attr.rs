@@ -386,6 +386,9 @@ fn aggregate(cx: &Ctxt, key: Span, literal: LitStr) -> Option<Aggregate> {
             Problem::BadUnit => format!(
                 "`{given}` is not a unit InfluxDB accepts: the unit of `integral` is a positive duration in whole units, such as \"integral(value, 1s)\" or \"integral(value, 1h30m)\""
             ),
+            Problem::BadCount => format!(
+                "`{name}` needs how many rows to keep, a whole number of at least 1: \"{name}(value, 3)\""
+            ),
             // The function was found above; only its argument can be wrong.
             Problem::UnexpectedArgument | Problem::UnknownFunction => {
                 format!("`{name}` takes only a column: \"{name}(value)\"")

@@ -15,6 +15,9 @@
 //!   `s`, `m`, `h`, `d` or `w` (`1s`, `10m`, `1h30m`), optionally after a
 //!   `+`. There are no fractions (`1.5s` does not parse); the server
 //!   refuses a duration of zero and one that overflows 64-bit nanoseconds.
+//! - `top(col, N)` and `bottom(col, N)`: `N`, required, is how many rows
+//!   to keep: digits, at least 1 (the server refuses 0 and anything that
+//!   is not an integer literal). Each kept row comes with its own time.
 //! - Every other function takes only the column.
 //!
 //! Function names are matched without regard to ASCII case, as the server
@@ -29,6 +32,8 @@ pub enum Argument {
     Percentile,
     /// A duration unit, optional: `integral(col)` or `integral(col, 1s)`.
     Unit,
+    /// How many rows, required: `top(col, 3)`.
+    Count,
 }
 
 /// An InfluxQL aggregate function.
@@ -82,6 +87,8 @@ pub const FUNCTIONS: &[Function] = &[
     function_of("percentile", true, Argument::Percentile),
     function_of("distinct", false, Argument::None),
     function_of("integral", true, Argument::Unit),
+    function_of("top", true, Argument::Count),
+    function_of("bottom", true, Argument::Count),
 ];
 
 /// Why an aggregate is refused.
@@ -100,6 +107,9 @@ pub enum Problem {
     /// An argument after the column of a function that takes only the
     /// column.
     UnexpectedArgument,
+    /// `top` or `bottom` without how many rows, or with a count that is
+    /// not an integer of at least 1 ([`count`]).
+    BadCount,
 }
 
 /// The function named `name`, in any ASCII case.
@@ -118,8 +128,18 @@ pub fn check(function: &str, argument: Option<&str>) -> Result<&'static Function
         (Argument::Percentile, None) => Err(Problem::MissingPercentile),
         (Argument::Percentile, Some(n)) if !is_percentile(n) => Err(Problem::BadPercentile),
         (Argument::Unit, Some(unit)) if !is_duration(unit) => Err(Problem::BadUnit),
-        (Argument::Percentile | Argument::Unit, Some(_)) => Ok(found),
+        (Argument::Count, None) => Err(Problem::BadCount),
+        (Argument::Count, Some(n)) if count(n).is_none() => Err(Problem::BadCount),
+        (Argument::Percentile | Argument::Unit | Argument::Count, Some(_)) => Ok(found),
     }
+}
+
+/// The row count of `top(col, N)` / `bottom(col, N)`: digits, at least 1.
+pub fn count(text: &str) -> Option<i64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|n| *n >= 1)
 }
 
 /// The value of a percentile literal: a number literal ([`number`])
@@ -197,6 +217,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn top_and_bottom_take_a_row_count() {
+        assert_eq!(check("top", Some("3")).map(|f| f.name), Ok("top"));
+        assert_eq!(check("BOTTOM", Some("1")).map(|f| f.name), Ok("bottom"));
+        for bad in [
+            None,
+            Some("0"),
+            Some("-1"),
+            Some("1.5"),
+            Some("+2"),
+            Some("x"),
+            Some(""),
+        ] {
+            assert_eq!(check("top", bad), Err(Problem::BadCount), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn functions_are_found_in_any_case() {
         assert_eq!(function("mean").map(|f| f.name), Some("mean"));
         assert_eq!(function("MEAN").map(|f| f.name), Some("mean"));
@@ -234,7 +271,9 @@ mod tests {
                 "spread",
                 "stddev",
                 "percentile",
-                "integral"
+                "integral",
+                "top",
+                "bottom"
             ]
         );
     }

@@ -505,3 +505,46 @@ async fn min_and_max_over_booleans() {
         }]
     );
 }
+
+#[derive(Measurement, Debug, PartialEq)]
+#[influx(from = Sample)]
+struct Highest {
+    #[influx(time)]
+    time: DateTime<Utc>,
+    #[influx(aggregate = "top(value, 3)")]
+    top: f64,
+}
+
+#[derive(Measurement, Debug, PartialEq)]
+#[influx(from = Sample)]
+struct Lowest {
+    #[influx(time)]
+    time: DateTime<Utc>,
+    #[influx(aggregate = "bottom(value, 2)")]
+    bottom: f64,
+}
+
+/// `top` and `bottom` keep N rows, each with its own time.
+#[tokio::test]
+async fn top_and_bottom_keep_their_rows_and_times() {
+    let client = client_with_samples("rules_top").await;
+    let samples = samples();
+    let highest = client.select::<Highest>().fetch().await.unwrap();
+    let expected: Vec<Highest> = samples[samples.len() - 3..]
+        .iter()
+        .map(|s| Highest {
+            time: s.time,
+            top: s.value,
+        })
+        .collect();
+    assert_eq!(highest, expected);
+    let lowest = client.select::<Lowest>().fetch().await.unwrap();
+    let expected: Vec<Lowest> = samples[..2]
+        .iter()
+        .map(|s| Lowest {
+            time: s.time,
+            bottom: s.value,
+        })
+        .collect();
+    assert_eq!(lowest, expected);
+}

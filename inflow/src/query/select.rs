@@ -675,6 +675,9 @@ fn aggregate_problem(problem: aggregate::Problem, function: &str, arg: &str) -> 
         Problem::UnexpectedArgument => {
             format!("{function} takes only a column, not the argument {arg:?}")
         }
+        Problem::BadCount => format!(
+            "{function} needs how many rows to keep, a whole number of at least 1, not {arg:?}"
+        ),
     }
 }
 
