@@ -85,6 +85,15 @@ fn impl_measurement(input: &Input<'_>) -> TokenStream {
     };
 
     let columns = input.columns().map(|field| column(input, field));
+    let field_types: Vec<TokenStream> = input
+        .columns()
+        .filter(|f| f.role() == Role::Field)
+        .map(|field| {
+            let name = field.column_name();
+            let ty = field.ty;
+            quote_spanned!(ty.span()=> (#name, <#ty as ::inflow::__private::FieldValue>::FIELD_TYPE))
+        })
+        .collect();
 
     let mut tags: Vec<&Field<'_>> = input.columns().filter(|f| f.role() == Role::Tag).collect();
     tags.sort_by_key(|f| f.column_name());
@@ -141,6 +150,8 @@ fn impl_measurement(input: &Input<'_>) -> TokenStream {
             const NAME: &'static str = #name;
 
             const COLUMNS: &'static [::inflow::__private::Column] = &[#(#columns),*];
+
+            const FIELD_TYPES: &'static [(&'static str, ::inflow::__private::Option<::inflow::__private::FieldType>)] = &[#(#field_types),*];
 
             #[inline]
             fn encode(

@@ -83,11 +83,12 @@ pub use error::{DecodeError, Error, InvalidPoint, RejectedPoint, Result};
 pub use inflow_derive::Measurement;
 pub use line_protocol::{EncodeOptions, Precision};
 pub use measurement::{
-    Column, ColumnKind, FieldData, FieldRef, FieldValue, FromTag, Measurement, Point, TagValue,
-    TimeValue, ToLine,
+    Column, ColumnKind, FieldData, FieldRef, FieldType, FieldValue, FromTag, Measurement, Point,
+    TagValue, TimeValue, ToLine,
 };
 pub use query::{
-    BindValue, Condition, Fill, IntoDuration, RawQuery, RowStream, Select, TypedQuery,
+    BindValue, Condition, Fill, IntoDuration, RawQuery, RowStream, SchemaMismatch, Select,
+    TypedQuery,
 };
 pub use response::{FromRow, QueryResults, Series, StatementResult};
 pub use session::{Savepoint, Session, SessionOptions};

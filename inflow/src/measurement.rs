@@ -35,10 +35,42 @@ pub trait Measurement {
     /// The columns a `SELECT` asks for, in the struct's order.
     const COLUMNS: &'static [Column];
 
+    /// Each written field and the InfluxDB type its values have (`None`
+    /// for a type that does not say), for
+    /// [`Client::check_schema`](crate::Client::check_schema).
+    const FIELD_TYPES: &'static [(&'static str, Option<FieldType>)] = &[];
+
     /// Writes `self` as one line: measurement, tags sorted by key, fields,
     /// time. Called by [`encode`](crate::line_protocol::encode), which
     /// restores the buffer when this fails.
     fn encode(&self, writer: &mut LineWriter<'_>) -> Result<(), InvalidPoint>;
+}
+
+/// The type InfluxDB stores a field's values as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FieldType {
+    /// `float`.
+    Float,
+    /// `integer` (unsigned Rust integers too, written with `i` unless
+    /// unsigned output is on).
+    Integer,
+    /// `string`.
+    Text,
+    /// `boolean`.
+    Boolean,
+}
+
+impl FieldType {
+    /// The name `SHOW FIELD KEYS` gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Float => "float",
+            FieldType::Integer => "integer",
+            FieldType::Text => "string",
+            FieldType::Boolean => "boolean",
+        }
+    }
 }
 
 /// What a column of a derived struct is.
@@ -90,13 +122,18 @@ impl<T: Measurement + ?Sized> ToLine for T {
     note = "fields are floats, integers, bool, String, &str, Cow<str>, or an Option of one of these; mark tags with #[influx(tag)]"
 )]
 pub trait FieldValue {
+    /// The type the server stores its values as, when it always is one.
+    const FIELD_TYPE: Option<FieldType> = None;
+
     /// The value to write, or `None` to leave the field out.
     fn to_field(&self) -> Option<FieldRef<'_>>;
 }
 
 macro_rules! field_value {
-    ($variant:ident: $($ty:ty),*) => {$(
+    ($variant:ident => $field_type:ident: $($ty:ty),*) => {$(
         impl FieldValue for $ty {
+            const FIELD_TYPE: Option<FieldType> = Some(FieldType::$field_type);
+
             #[inline]
             fn to_field(&self) -> Option<FieldRef<'_>> {
                 Some(FieldRef::$variant((*self).into()))
@@ -104,12 +141,14 @@ macro_rules! field_value {
         }
     )*};
 }
-field_value!(Float: f64, f32);
-field_value!(Int: i64, i32, i16, i8);
-field_value!(UInt: u64, u32, u16, u8);
-field_value!(Bool: bool);
+field_value!(Float => Float: f64, f32);
+field_value!(Int => Integer: i64, i32, i16, i8);
+field_value!(UInt => Integer: u64, u32, u16, u8);
+field_value!(Bool => Boolean: bool);
 
 impl FieldValue for isize {
+    const FIELD_TYPE: Option<FieldType> = Some(FieldType::Integer);
+
     #[inline]
     fn to_field(&self) -> Option<FieldRef<'_>> {
         Some(FieldRef::Int(*self as i64))
@@ -117,6 +156,8 @@ impl FieldValue for isize {
 }
 
 impl FieldValue for usize {
+    const FIELD_TYPE: Option<FieldType> = Some(FieldType::Integer);
+
     #[inline]
     fn to_field(&self) -> Option<FieldRef<'_>> {
         Some(FieldRef::UInt(*self as u64))
@@ -124,6 +165,8 @@ impl FieldValue for usize {
 }
 
 impl FieldValue for str {
+    const FIELD_TYPE: Option<FieldType> = Some(FieldType::Text);
+
     #[inline]
     fn to_field(&self) -> Option<FieldRef<'_>> {
         Some(FieldRef::Str(self))
@@ -131,6 +174,8 @@ impl FieldValue for str {
 }
 
 impl FieldValue for String {
+    const FIELD_TYPE: Option<FieldType> = Some(FieldType::Text);
+
     #[inline]
     fn to_field(&self) -> Option<FieldRef<'_>> {
         Some(FieldRef::Str(self))
@@ -138,6 +183,8 @@ impl FieldValue for String {
 }
 
 impl FieldValue for Cow<'_, str> {
+    const FIELD_TYPE: Option<FieldType> = Some(FieldType::Text);
+
     #[inline]
     fn to_field(&self) -> Option<FieldRef<'_>> {
         Some(FieldRef::Str(self))
@@ -145,6 +192,8 @@ impl FieldValue for Cow<'_, str> {
 }
 
 impl<T: FieldValue + ?Sized> FieldValue for &T {
+    const FIELD_TYPE: Option<FieldType> = T::FIELD_TYPE;
+
     #[inline]
     fn to_field(&self) -> Option<FieldRef<'_>> {
         (**self).to_field()
@@ -152,6 +201,8 @@ impl<T: FieldValue + ?Sized> FieldValue for &T {
 }
 
 impl<T: FieldValue> FieldValue for Option<T> {
+    const FIELD_TYPE: Option<FieldType> = T::FIELD_TYPE;
+
     #[inline]
     fn to_field(&self) -> Option<FieldRef<'_>> {
         self.as_ref()?.to_field()

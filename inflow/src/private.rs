@@ -5,7 +5,7 @@
 pub use crate::error::{DecodeError, InvalidPoint};
 pub use crate::line_protocol::LineWriter;
 pub use crate::measurement::{
-    Column, ColumnKind, FieldValue, FromTag, Measurement, TagValue, TimeValue,
+    Column, ColumnKind, FieldType, FieldValue, FromTag, Measurement, TagValue, TimeValue,
 };
 pub use crate::query::{ColumnType, Field, Numeric, Tag, Time};
 pub use crate::response::cell::{decode_field, decode_tag, required, required_tag, Cell, FromCell};

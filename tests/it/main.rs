@@ -16,6 +16,7 @@ mod raw_query;
 mod read_edges;
 mod responses;
 mod rules;
+mod schema;
 mod select;
 mod session;
 mod time;

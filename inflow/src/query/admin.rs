@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::quote::{duration_literal, quote_ident};
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::measurement::{ColumnKind, FieldType, Measurement};
 
 impl Client {
     /// `CREATE DATABASE` (does nothing if it exists).
@@ -161,4 +162,116 @@ pub struct RetentionPolicy {
     pub replication: u64,
     /// Whether it is the database's default.
     pub default: bool,
+}
+
+/// A difference between a struct and what the server holds for its
+/// measurement, found by [`Client::check_schema`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SchemaMismatch {
+    /// The server holds the field with another type: writing it would fail
+    /// with "field type conflict".
+    FieldType {
+        /// The field.
+        field: String,
+        /// The type the struct writes.
+        expected: FieldType,
+        /// The type(s) the server holds, as `SHOW FIELD KEYS` names them.
+        server: Vec<String>,
+    },
+    /// The struct's tag is a field on the server (or the struct's field a
+    /// tag): rows would be written to a column of the other kind.
+    KindDiffers {
+        /// The column.
+        column: String,
+        /// What the struct makes it: `tag` or `field`.
+        expected: &'static str,
+    },
+    /// The server has never seen this field: a misspelling, or a
+    /// measurement not written yet. Selecting it reads `None` (or fails,
+    /// for a field that is not an `Option`).
+    UnknownField {
+        /// The field.
+        field: String,
+    },
+}
+
+impl std::fmt::Display for SchemaMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SchemaMismatch::FieldType {
+                field,
+                expected,
+                server,
+            } => write!(
+                f,
+                "field {field:?} is {} in the struct but {} on the server",
+                expected.as_str(),
+                server.join(" and ")
+            ),
+            SchemaMismatch::KindDiffers { column, expected } => write!(
+                f,
+                "{column:?} is a {expected} in the struct but not on the server"
+            ),
+            SchemaMismatch::UnknownField { field } => {
+                write!(f, "field {field:?} is unknown to the server")
+            }
+        }
+    }
+}
+
+impl Client {
+    /// Compares `T` with what the server holds for its measurement
+    /// (`SHOW FIELD KEYS`, `SHOW TAG KEYS`) before anything is written: a
+    /// field whose type differs (the cause of "field type conflict"
+    /// refusals), a tag that is a field on the server or the reverse, a
+    /// field the server has never seen. An empty list: they agree.
+    pub async fn check_schema<T: Measurement>(&self) -> Result<Vec<SchemaMismatch>> {
+        let fields = self.show_field_keys(T::NAME).await?;
+        let tags = self.show_tag_keys(T::NAME).await?;
+        let mut out = Vec::new();
+        for column in T::COLUMNS {
+            let name = column.name;
+            let server_types: Vec<String> = fields
+                .iter()
+                .filter(|(key, _)| key == name)
+                .map(|(_, kind)| kind.clone())
+                .collect();
+            let is_tag = tags.iter().any(|t| t == name);
+            match column.kind {
+                ColumnKind::Tag if !server_types.is_empty() => {
+                    out.push(SchemaMismatch::KindDiffers {
+                        column: name.to_string(),
+                        expected: "tag",
+                    })
+                }
+                ColumnKind::Field if is_tag => out.push(SchemaMismatch::KindDiffers {
+                    column: name.to_string(),
+                    expected: "field",
+                }),
+                ColumnKind::Field if server_types.is_empty() => {
+                    out.push(SchemaMismatch::UnknownField {
+                        field: name.to_string(),
+                    })
+                }
+                ColumnKind::Field => {
+                    let expected = T::FIELD_TYPES
+                        .iter()
+                        .find(|(field, _)| *field == name)
+                        .and_then(|(_, kind)| *kind);
+                    if let Some(expected) = expected {
+                        if !server_types.iter().any(|t| t == expected.as_str()) {
+                            out.push(SchemaMismatch::FieldType {
+                                field: name.to_string(),
+                                expected,
+                                server: server_types,
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
 }

@@ -49,7 +49,7 @@ mod spec;
 mod statement;
 mod stream;
 
-pub use admin::RetentionPolicy;
+pub use admin::{RetentionPolicy, SchemaMismatch};
 pub use columns::{
     assert_numeric, assert_ordered, ColumnType, Comparable, Field, Numeric, Ordered, Tag, Time,
 };
