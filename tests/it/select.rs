@@ -1479,3 +1479,29 @@ async fn integer_literals_compare_with_any_numeric_field() {
         }
     }
 }
+
+/// `GROUP BY *`: one series per tag set; every tag field filled from its
+/// series, as the same rows grouped by naming each tag.
+#[tokio::test]
+async fn group_by_all_tags_fills_every_tag() {
+    let (client, _, points) = with_readings("sel_group_all").await;
+    let all = client.select::<Reading>().group_by_all_tags().limit(2);
+    assert!(
+        all.to_influxql().ends_with(" GROUP BY * LIMIT 2"),
+        "{}",
+        all.to_influxql()
+    );
+    let named = client
+        .select::<Reading>()
+        .group_by(Reading::location())
+        .group_by(Reading::room())
+        .group_by(Reading::sensor())
+        .limit(2);
+    let mut by_all = all.fetch().await.unwrap();
+    let mut by_name = named.fetch().await.unwrap();
+    assert!(!by_all.is_empty());
+    by_all.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    by_name.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    assert_eq!(by_all, by_name);
+    assert!(by_all.iter().all(|r| points.contains(r)));
+}

@@ -147,6 +147,7 @@ pub struct Select<'c, T> {
     condition: Option<Node>,
     group_by_time: Option<(Duration, Option<Duration>)>,
     group_by_tags: Vec<&'static str>,
+    group_by_all: bool,
     fill: Option<Fill>,
     descending: Option<bool>,
     limit: Option<u64>,
@@ -167,6 +168,7 @@ impl<T> Clone for Select<'_, T> {
             condition: self.condition.clone(),
             group_by_time: self.group_by_time,
             group_by_tags: self.group_by_tags.clone(),
+            group_by_all: self.group_by_all,
             fill: self.fill,
             descending: self.descending,
             limit: self.limit,
@@ -205,6 +207,7 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
             condition: None,
             group_by_time: None,
             group_by_tags: Vec::new(),
+            group_by_all: false,
             fill: None,
             descending: None,
             limit: None,
@@ -406,6 +409,14 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
         self
     }
 
+    /// `GROUP BY *`: one series per tag set, whatever the tags. The series'
+    /// tags fill `T`'s tag fields, so an aggregate struct with tag fields
+    /// gets them for every series without naming them.
+    pub fn group_by_all_tags(mut self) -> Self {
+        self.group_by_all = true;
+        self
+    }
+
     /// Whether `T` selects aggregates (and so groups by its own tags).
     fn aggregated() -> bool {
         T::COLUMNS
@@ -414,9 +425,12 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
     }
 
     /// The tags in `GROUP BY`: `T`'s own when it aggregates, then the
-    /// requested ones.
+    /// requested ones; `*` for all of them.
     fn grouped_tags(&self) -> Vec<&'static str> {
         let mut tags: Vec<&'static str> = Vec::new();
+        if self.group_by_all {
+            return vec!["*"];
+        }
         if Self::aggregated() {
             tags.extend(
                 T::COLUMNS
@@ -545,7 +559,11 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
                     q.push_str(", ");
                 }
                 first = false;
-                push_quoted(&mut q, tag, '"');
+                if self.group_by_all {
+                    q.push('*');
+                } else {
+                    push_quoted(&mut q, tag, '"');
+                }
             }
         }
         if let Some(fill) = self.fill {
@@ -1313,6 +1331,12 @@ mod tests {
                 .group_by(Temperature::sensor())
                 .group_by(Temperature::location())),
             format!(r#"{BASE} GROUP BY "location", "sensor_type""#)
+        );
+        assert_eq!(
+            q(c.select::<Temperature>()
+                .group_by(Temperature::location())
+                .group_by_all_tags()),
+            format!("{BASE} GROUP BY *")
         );
     }
 
