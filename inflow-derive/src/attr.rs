@@ -330,7 +330,20 @@ fn aggregate(cx: &Ctxt, key: Span, literal: LitStr) -> Option<Aggregate> {
         shape();
         return None;
     };
-    let name = name.trim();
+    let mut name = name.trim();
+    // `count(distinct(col))`: the one nested call InfluxQL has.
+    let mut inner = inner;
+    if name.eq_ignore_ascii_case("count") {
+        if let Some(nested) = inner
+            .trim_start()
+            .strip_prefix("distinct(")
+            .or_else(|| inner.trim_start().strip_prefix("DISTINCT("))
+            .and_then(|n| n.trim_end().strip_suffix(')'))
+        {
+            name = aggregate::COUNT_DISTINCT;
+            inner = nested;
+        }
+    }
     let Some(function) = aggregate::function(name) else {
         let names: Vec<&str> = aggregate::FUNCTIONS.iter().map(|f| f.name).collect();
         cx.error_at(

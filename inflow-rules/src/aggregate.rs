@@ -86,10 +86,27 @@ pub const FUNCTIONS: &[Function] = &[
     function_of("stddev", true, Argument::None),
     function_of("percentile", true, Argument::Percentile),
     function_of("distinct", false, Argument::None),
+    function_of(COUNT_DISTINCT, false, Argument::None),
     function_of("integral", true, Argument::Unit),
     function_of("top", true, Argument::Count),
     function_of("bottom", true, Argument::Count),
 ];
+
+/// `count(distinct(col))`, the number of distinct values: written so in
+/// the derive's attribute and in the query.
+pub const COUNT_DISTINCT: &str = "count(distinct)";
+
+/// How InfluxQL writes a call of the function named `name` around its
+/// column (quoted by the caller) and argument: the function, what opens
+/// the call and what closes it: `("mean", "(", ")")`, or
+/// `("count", "(distinct(", "))")`.
+pub fn call(name: &str) -> (&str, &'static str, &'static str) {
+    if name == COUNT_DISTINCT {
+        ("count", "(distinct(", "))")
+    } else {
+        (name, "(", ")")
+    }
+}
 
 /// Why an aggregate is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,7 +263,8 @@ mod tests {
     #[test]
     fn the_table_is_lower_case_and_unique() {
         for (i, f) in FUNCTIONS.iter().enumerate() {
-            assert!(f.name.bytes().all(|b| b.is_ascii_lowercase()), "{}", f.name);
+            let name = f.name.replace("(", "").replace(")", "");
+            assert!(name.bytes().all(|b| b.is_ascii_lowercase()), "{}", f.name);
             assert!(
                 FUNCTIONS[..i].iter().all(|g| g.name != f.name),
                 "{}",

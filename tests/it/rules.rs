@@ -548,3 +548,42 @@ async fn top_and_bottom_keep_their_rows_and_times() {
         .collect();
     assert_eq!(lowest, expected);
 }
+
+#[derive(Measurement, Debug, PartialEq)]
+#[influx(from = Flag)]
+struct DistinctCounts {
+    #[influx(aggregate = "count(distinct(ok))")]
+    kinds: i64,
+    #[influx(aggregate = "count(value)")]
+    values: i64,
+}
+
+/// `count(distinct(col))`, the one nested call InfluxQL has, written as
+/// InfluxQL writes it.
+#[tokio::test]
+async fn count_distinct_counts_distinct_values() {
+    let (client, _) = fresh_client("rules_count_distinct").await;
+    let t0 = Utc.with_ymd_and_hms(2024, 1, 15, 0, 0, 0).unwrap();
+    let flags: Vec<Flag> = [true, false, true, true]
+        .into_iter()
+        .enumerate()
+        .map(|(i, ok)| Flag {
+            time: t0 + Duration::seconds(i as i64),
+            ok,
+            value: i as f64,
+        })
+        .collect();
+    client.write_all(&flags).await.unwrap();
+    let select = client.select::<DistinctCounts>();
+    assert_eq!(
+        select.to_influxql(),
+        r#"SELECT count(distinct("ok")) AS "kinds", count("value") AS "values" FROM "flags""#
+    );
+    assert_eq!(
+        select.fetch().await.unwrap(),
+        [DistinctCounts {
+            kinds: 2,
+            values: 4
+        }]
+    );
+}

@@ -506,14 +506,16 @@ impl<'c, T: FromRow + 'static> Select<'c, T> {
                 }
                 ColumnKind::Aggregate { function, of, arg } => {
                     separate(&mut q);
-                    q.push_str(function);
-                    q.push('(');
+                    let (name, open, close) = aggregate::call(function);
+                    q.push_str(name);
+                    q.push_str(open);
                     push_quoted(&mut q, of, '"');
                     if let Some(arg) = arg {
                         q.push_str(", ");
                         q.push_str(arg);
                     }
-                    q.push_str(") AS ");
+                    q.push_str(close);
+                    q.push_str(" AS ");
                     push_quoted(&mut q, column.name, '"');
                 }
             }
