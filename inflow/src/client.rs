@@ -9,7 +9,7 @@ use bytes::Bytes;
 use reqwest::Method;
 
 use crate::error::{Error, Result};
-use crate::line_protocol::{self, EncodeOptions, Precision};
+use crate::line_protocol::{self, DefaultTags, EncodeOptions, Precision};
 use crate::measurement::ToLine;
 use crate::response::DEFAULT_MAX_DOCUMENT_BYTES;
 use crate::transport::{Auth, Endpoint, Node, Request, RetryPolicy, Sent, Transport};
@@ -100,6 +100,7 @@ struct Inner {
     msgpack_refused: AtomicBool,
     max_document_bytes: usize,
     stream_timeout: Option<Duration>,
+    default_tags: DefaultTags,
 }
 
 /// A handle on one InfluxDB (or several nodes of a cluster). Cheap to
@@ -165,6 +166,11 @@ impl Client {
         self.inner.precision
     }
 
+    /// The tags added to every point this client writes.
+    pub fn default_tags(&self) -> &DefaultTags {
+        &self.inner.default_tags
+    }
+
     /// How points are encoded for this client.
     pub fn encode_options(&self) -> EncodeOptions {
         EncodeOptions {
@@ -219,7 +225,12 @@ impl Client {
         let mut buf = Vec::new();
         let mut count = 0;
         for point in points {
-            line_protocol::encode(point, &mut buf, &encode)?;
+            line_protocol::encode_with_defaults(
+                point,
+                &mut buf,
+                &encode,
+                &self.inner.default_tags,
+            )?;
             count += 1;
         }
         if count == 0 {
@@ -361,6 +372,7 @@ pub struct ClientBuilder {
     node_cooldown: Duration,
     max_document_bytes: usize,
     stream_timeout: Option<Duration>,
+    default_tags: Vec<(String, String)>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -395,6 +407,7 @@ impl ClientBuilder {
             node_cooldown: Duration::from_secs(10),
             max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
             stream_timeout: None,
+            default_tags: Vec::new(),
         }
     }
 
@@ -537,8 +550,21 @@ impl ClientBuilder {
         self
     }
 
+    /// A tag added to every point this client writes (`host`, `region`,
+    /// ...), unless the point has a tag with the same key. Checked when the
+    /// client is built: a key or value no point's tag could have is a
+    /// [`Error::Config`].
+    pub fn default_tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.default_tags.push((key.into(), value.into()));
+        self
+    }
+
     /// Builds the client. Fails on a URL that cannot be used.
     pub fn build(self) -> Result<Client> {
+        let mut default_tags = DefaultTags::default();
+        for (key, value) in &self.default_tags {
+            default_tags.set(key, value)?;
+        }
         let mut nodes = Vec::new();
         let mut database = self.database;
         let mut auth = self.auth;
@@ -586,6 +612,7 @@ impl ClientBuilder {
                 msgpack_refused: AtomicBool::new(false),
                 max_document_bytes: self.max_document_bytes,
                 stream_timeout: self.stream_timeout,
+                default_tags,
             }),
         })
     }

@@ -154,6 +154,63 @@ pub fn encode<T: ToLine + ?Sized>(
     buf: &mut Vec<u8>,
     options: &EncodeOptions,
 ) -> Result<(), Error> {
+    encode_with_defaults(value, buf, options, &DefaultTags::default())
+}
+
+/// Tags added to every point a client writes (`host`, `region`, ...),
+/// unless the point has a tag with the same key. Set them with
+/// [`ClientBuilder::default_tag`](crate::ClientBuilder::default_tag).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DefaultTags {
+    /// Escaped keys and values.
+    tags: Vec<(String, String)>,
+}
+
+impl DefaultTags {
+    /// The most default tags a client may have.
+    pub const MAX: usize = 64;
+
+    /// Adds (or replaces) a tag, checked as a point's tag is. A value that
+    /// a tag of a point could not have, an empty one, or a backslash
+    /// before a space (which would need each line checked as the server
+    /// splits it) is refused.
+    pub(crate) fn set(&mut self, key: &str, value: &str) -> Result<(), Error> {
+        let refuse = |why: String| Error::Config(format!("default tag {key:?}: {why}"));
+        name::tag_key(key).map_err(|p| refuse(format!("{p:?}")))?;
+        name::tag_value(value).map_err(|p| refuse(format!("value {value:?}: {p:?}")))?;
+        if key.contains("\\ ") || value.contains("\\ ") {
+            return Err(refuse(
+                "a backslash before a space is not allowed here".into(),
+            ));
+        }
+        let escaped = |text: &str| {
+            let mut out = Vec::new();
+            escape_key_into(&mut out, text.as_bytes());
+            String::from_utf8(out).expect("escaping keeps UTF-8")
+        };
+        let (key, value) = (escaped(key), escaped(value));
+        let full = self.tags.len() == Self::MAX;
+        match self.tags.iter_mut().find(|(k, _)| *k == key) {
+            Some(existing) => existing.1 = value,
+            None if full => return Err(refuse(format!("more than {} default tags", Self::MAX))),
+            None => self.tags.push((key, value)),
+        }
+        Ok(())
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_empty()
+    }
+}
+
+/// [`encode`], adding `defaults` to the point's own tags.
+pub fn encode_with_defaults<T: ToLine + ?Sized>(
+    value: &T,
+    buf: &mut Vec<u8>,
+    options: &EncodeOptions,
+    defaults: &DefaultTags,
+) -> Result<(), Error> {
     let start = buf.len();
     let mut writer = LineWriter {
         buf,
@@ -163,6 +220,8 @@ pub fn encode<T: ToLine + ?Sized>(
         last_field: 0,
         skipped_first: false,
         split_risk: None,
+        defaults: &defaults.tags,
+        own_defaults: 0,
         options,
     };
     match value.encode(&mut writer) {
@@ -192,6 +251,11 @@ pub struct LineWriter<'a> {
     /// A tag key or value with a backslash before a space: the line is
     /// checked as the server will split it.
     split_risk: Option<(&'static str, String)>,
+    /// The client's default tags, escaped, written before the first field
+    /// unless the point has the same key ([`DefaultTags`]).
+    defaults: &'a [(String, String)],
+    /// Bit `i`: the point wrote default `i`'s key itself.
+    own_defaults: u64,
     options: &'a EncodeOptions,
 }
 
@@ -223,6 +287,9 @@ impl LineWriter<'_> {
         if value.is_empty() {
             return Ok(());
         }
+        if !self.defaults.is_empty() {
+            self.own_default(escaped_key.as_bytes());
+        }
         self.buf.push(b',');
         self.buf.extend_from_slice(escaped_key.as_bytes());
         self.buf.push(b'=');
@@ -242,14 +309,44 @@ impl LineWriter<'_> {
             return Err(invalid_name("tag key", key, problem));
         }
         self.buf.push(b',');
+        let key_start = self.buf.len();
         if escape_key_into(self.buf, key.as_bytes()) {
             self.note_split_risk("tag key", key);
+        }
+        if !self.defaults.is_empty() {
+            let escaped = self.buf[key_start..].to_vec();
+            self.own_default(&escaped);
         }
         self.buf.push(b'=');
         if escape_key_into(self.buf, value.as_bytes()) {
             self.tag_value_with_backslash(value)?;
         }
         Ok(())
+    }
+
+    /// Marks a default tag the point has itself.
+    #[cold]
+    fn own_default(&mut self, escaped_key: &[u8]) {
+        if let Some(i) = self
+            .defaults
+            .iter()
+            .position(|(k, _)| k.as_bytes() == escaped_key)
+        {
+            self.own_defaults |= 1 << i;
+        }
+    }
+
+    /// Writes the default tags the point does not have itself.
+    #[cold]
+    fn write_defaults(&mut self) {
+        for (i, (key, value)) in self.defaults.iter().enumerate() {
+            if self.own_defaults & (1 << i) == 0 {
+                self.buf.push(b',');
+                self.buf.extend_from_slice(key.as_bytes());
+                self.buf.push(b'=');
+                self.buf.extend_from_slice(value.as_bytes());
+            }
+        }
     }
 
     /// Tells the writer that the next tag's key, escaped by the derive,
@@ -401,6 +498,9 @@ impl LineWriter<'_> {
     #[inline(always)]
     fn separator(&mut self) -> Result<(), InvalidPoint> {
         if self.fields == 0 {
+            if !self.defaults.is_empty() {
+                self.write_defaults();
+            }
             let key_len = self.buf.len() - self.start;
             if key_len > MAX_KEY_LEN {
                 return Err(key_too_long(key_len));

@@ -222,7 +222,12 @@ impl Session {
     }
 
     fn add_now<T: ToLine + ?Sized>(&mut self, point: &T) -> Result<()> {
-        line_protocol::encode(point, &mut self.buf, &self.encode)?;
+        line_protocol::encode_with_defaults(
+            point,
+            &mut self.buf,
+            &self.encode,
+            self.client.default_tags(),
+        )?;
         self.ends.push(self.buf.len());
         Ok(())
     }

@@ -331,3 +331,61 @@ async fn unsigned_integers_need_the_option_on_1x() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Default tags on a client: added to every point it writes, through
+/// `write` and sessions alike, unless the point has the tag itself.
+#[tokio::test]
+async fn default_tags_are_added_unless_the_point_has_them() {
+    let (plain, db) = fresh_client("default_tags").await;
+    let server = inflow::testkit::InfluxServer::shared().await;
+    let client = Client::builder(&format!("{}/{db}", server.url()))
+        .default_tag("host", "h1")
+        .default_tag("region", "eu west")
+        .build()
+        .unwrap();
+    client
+        .write_all(&[
+            Point::new("m").field("v", 1i64).timestamp_nanos(1),
+            Point::new("m")
+                .tag("host", "own")
+                .field("v", 2i64)
+                .timestamp_nanos(2),
+        ])
+        .await
+        .unwrap();
+    let mut session = client.session();
+    session
+        .add(
+            &Point::new("m")
+                .tag("a", "x")
+                .field("v", 3i64)
+                .timestamp_nanos(3),
+        )
+        .await
+        .unwrap();
+    session.commit().await.unwrap();
+    let results = plain
+        .query("SELECT v, host, region, a FROM m")
+        .await
+        .unwrap();
+    let rows: Vec<String> = results
+        .series()
+        .flat_map(|s| s.values.iter())
+        .map(|row| format!("{} {} {} {}", row[1], row[2], row[3], row[4]))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            r#"1 "h1" "eu west" null"#,
+            r#"2 "own" "eu west" null"#,
+            r#"3 "h1" "eu west" "x""#,
+        ]
+    );
+    // A default tag no point's tag could have is refused when building.
+    for (key, value) in [("time", "x"), ("k", ""), ("k", "v\\")] {
+        let built = Client::builder(&format!("{}/{db}", server.url()))
+            .default_tag(key, value)
+            .build();
+        assert!(matches!(built, Err(Error::Config(_))), "{key:?}={value:?}");
+    }
+}
