@@ -154,7 +154,24 @@ pub fn encode<T: ToLine + ?Sized>(
     buf: &mut Vec<u8>,
     options: &EncodeOptions,
 ) -> Result<(), Error> {
-    encode_with_defaults(value, buf, options, &DefaultTags::default())
+    let start = buf.len();
+    let mut writer = LineWriter {
+        buf,
+        start,
+        fields: 0,
+        fields_start: 0,
+        last_field: 0,
+        skipped_first: false,
+        split_risk: None,
+        options,
+    };
+    match value.encode(&mut writer) {
+        Ok(()) => Ok(()),
+        Err(reason) => {
+            buf.truncate(start);
+            Err(Error::invalid(value.measurement_name(), reason))
+        }
+    }
 }
 
 /// Tags added to every point a client writes (`host`, `region`, ...),
@@ -204,7 +221,10 @@ impl DefaultTags {
     }
 }
 
-/// [`encode`], adding `defaults` to the point's own tags.
+/// [`encode`], adding `defaults` to the point's own tags. The line is
+/// written as it would be without them, and the defaults the point does
+/// not have go in after its tags (the server sorts tags itself), so that a
+/// client without defaults pays nothing for them.
 pub fn encode_with_defaults<T: ToLine + ?Sized>(
     value: &T,
     buf: &mut Vec<u8>,
@@ -212,25 +232,43 @@ pub fn encode_with_defaults<T: ToLine + ?Sized>(
     defaults: &DefaultTags,
 ) -> Result<(), Error> {
     let start = buf.len();
-    let mut writer = LineWriter {
-        buf,
-        start,
-        fields: 0,
-        fields_start: 0,
-        last_field: 0,
-        skipped_first: false,
-        split_risk: None,
-        defaults: &defaults.tags,
-        own_defaults: 0,
-        options,
+    encode(value, buf, options)?;
+    if defaults.is_empty() {
+        return Ok(());
+    }
+    // The series key ends at the first space no backslash escapes: every
+    // space of a name or tag is escaped, and none ends in a backslash.
+    let line = &buf[start..];
+    let Some(end) = (0..line.len()).find(|&i| line[i] == b' ' && (i == 0 || line[i - 1] != b'\\'))
+    else {
+        return Ok(());
     };
-    match value.encode(&mut writer) {
-        Ok(()) => Ok(()),
-        Err(reason) => {
-            buf.truncate(start);
-            Err(Error::invalid(value.measurement_name(), reason))
+    let key = &line[..end];
+    let mut extra = Vec::new();
+    for (k, v) in &defaults.tags {
+        // A tag starts at a `,` no backslash escapes.
+        let has = key.windows(k.len() + 2).enumerate().any(|(i, w)| {
+            w[0] == b','
+                && (i == 0 || key[i - 1] != b'\\')
+                && &w[1..=k.len()] == k.as_bytes()
+                && w[k.len() + 1] == b'='
+        });
+        if !has {
+            extra.push(b',');
+            extra.extend_from_slice(k.as_bytes());
+            extra.push(b'=');
+            extra.extend_from_slice(v.as_bytes());
         }
     }
+    if end + extra.len() > MAX_KEY_LEN {
+        buf.truncate(start);
+        return Err(Error::invalid(
+            value.measurement_name(),
+            key_too_long(end + extra.len()),
+        ));
+    }
+    buf.splice(start + end..start + end, extra);
+    Ok(())
 }
 
 /// Writes one line. Handed to [`ToLine::encode`]; generated code and
@@ -251,11 +289,6 @@ pub struct LineWriter<'a> {
     /// A tag key or value with a backslash before a space: the line is
     /// checked as the server will split it.
     split_risk: Option<(&'static str, String)>,
-    /// The client's default tags, escaped, written before the first field
-    /// unless the point has the same key ([`DefaultTags`]).
-    defaults: &'a [(String, String)],
-    /// Bit `i`: the point wrote default `i`'s key itself.
-    own_defaults: u64,
     options: &'a EncodeOptions,
 }
 
@@ -287,9 +320,6 @@ impl LineWriter<'_> {
         if value.is_empty() {
             return Ok(());
         }
-        if !self.defaults.is_empty() {
-            self.own_default(escaped_key.as_bytes());
-        }
         self.buf.push(b',');
         self.buf.extend_from_slice(escaped_key.as_bytes());
         self.buf.push(b'=');
@@ -309,44 +339,14 @@ impl LineWriter<'_> {
             return Err(invalid_name("tag key", key, problem));
         }
         self.buf.push(b',');
-        let key_start = self.buf.len();
         if escape_key_into(self.buf, key.as_bytes()) {
             self.note_split_risk("tag key", key);
-        }
-        if !self.defaults.is_empty() {
-            let escaped = self.buf[key_start..].to_vec();
-            self.own_default(&escaped);
         }
         self.buf.push(b'=');
         if escape_key_into(self.buf, value.as_bytes()) {
             self.tag_value_with_backslash(value)?;
         }
         Ok(())
-    }
-
-    /// Marks a default tag the point has itself.
-    #[cold]
-    fn own_default(&mut self, escaped_key: &[u8]) {
-        if let Some(i) = self
-            .defaults
-            .iter()
-            .position(|(k, _)| k.as_bytes() == escaped_key)
-        {
-            self.own_defaults |= 1 << i;
-        }
-    }
-
-    /// Writes the default tags the point does not have itself.
-    #[cold]
-    fn write_defaults(&mut self) {
-        for (i, (key, value)) in self.defaults.iter().enumerate() {
-            if self.own_defaults & (1 << i) == 0 {
-                self.buf.push(b',');
-                self.buf.extend_from_slice(key.as_bytes());
-                self.buf.push(b'=');
-                self.buf.extend_from_slice(value.as_bytes());
-            }
-        }
     }
 
     /// Tells the writer that the next tag's key, escaped by the derive,
@@ -498,9 +498,6 @@ impl LineWriter<'_> {
     #[inline(always)]
     fn separator(&mut self) -> Result<(), InvalidPoint> {
         if self.fields == 0 {
-            if !self.defaults.is_empty() {
-                self.write_defaults();
-            }
             let key_len = self.buf.len() - self.start;
             if key_len > MAX_KEY_LEN {
                 return Err(key_too_long(key_len));
