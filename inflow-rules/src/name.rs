@@ -161,7 +161,7 @@ pub fn skipped_as_first_field(key: &str) -> bool {
 /// a backslash escapes, no trailing backslash.
 #[inline(always)]
 fn line_safe(text: &str) -> Result<(), Problem> {
-    if memchr(b'\n', text.as_bytes()) && unescaped_newline(text.as_bytes()) {
+    if text.as_bytes().contains(&b'\n') && unescaped_newline(text.as_bytes()) {
         Err(Problem::Newline)
     } else if text.ends_with('\\') {
         Err(Problem::TrailingBackslash)
@@ -199,11 +199,6 @@ fn unescaped_newline(bytes: &[u8]) -> bool {
         run = 0;
     }
     false
-}
-
-#[inline(always)]
-fn memchr(needle: u8, haystack: &[u8]) -> bool {
-    haystack.contains(&needle)
 }
 
 #[cfg(test)]

@@ -114,14 +114,10 @@ impl TimeValue for SystemTime {
 /// Nanoseconds since the epoch from a time cell: integer nanoseconds
 /// (`epoch=ns`) or RFC 3339.
 fn cell_nanos(cell: Cell<'_>) -> Result<i64, String> {
-    match cell {
-        Cell::Int(ns) => Ok(ns),
-        Cell::Str(ref s) => chrono::DateTime::parse_from_rfc3339(s)
-            .ok()
-            .and_then(|t| t.timestamp_nanos_opt())
-            .ok_or_else(|| cell.describe()),
-        other => Err(other.describe()),
-    }
+    let described = cell.describe();
+    chrono::DateTime::<chrono::Utc>::from_cell(cell)?
+        .timestamp_nanos_opt()
+        .ok_or(described)
 }
 
 impl FromCell for SystemTime {

@@ -43,7 +43,7 @@ impl<'c> RawQuery<'c> {
     /// Binds `$name` in the query to `value`, sent as the `params`
     /// parameter: the server substitutes it, so it cannot change the query.
     pub fn bind(mut self, name: &str, value: impl Into<BindValue>) -> Self {
-        self.spec.bind(name, value.into().0);
+        self.spec.bind(name, value.into());
         self
     }
 
@@ -95,7 +95,7 @@ impl<'c, T: FromRow + 'static> TypedQuery<'c, T> {
 
     /// Binds `$name` in the query to `value` (see [`RawQuery::bind`]).
     pub fn bind(mut self, name: &str, value: impl Into<BindValue>) -> Self {
-        self.spec.bind(name, value.into().0);
+        self.spec.bind(name, value.into());
         self
     }
 
@@ -166,7 +166,7 @@ impl Client {
 /// as the instant it is). The server substitutes it, so no value can change
 /// the query; integers keep every digit.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BindValue(serde_json::Value);
+pub struct BindValue(pub(crate) serde_json::Value);
 
 macro_rules! bind_from {
     ($($ty:ty),*) => {$(

@@ -9,6 +9,7 @@
 
 use reqwest::Method;
 
+use super::raw::BindValue;
 use super::statement::is_mutating;
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -74,8 +75,8 @@ impl QuerySpec {
         }
     }
 
-    pub(crate) fn bind(&mut self, name: &str, value: impl Into<serde_json::Value>) {
-        self.params.insert(name.to_string(), value.into());
+    pub(crate) fn bind(&mut self, name: &str, value: BindValue) {
+        self.params.insert(name.to_string(), value.0);
     }
 
     fn request(&self, client: &Client, reading: Reading) -> Request {

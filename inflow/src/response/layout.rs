@@ -4,7 +4,6 @@
 use std::borrow::Cow;
 
 use super::cell::Cell;
-use super::results::Message;
 use super::row::{FromRow, RowBuilder};
 use super::walk::{Header, Sink, Source};
 
@@ -102,10 +101,6 @@ impl<T: FromRow> Sink for Rows<'_, T> {
             Err(e) => Err(source.fail(e.into())),
         }
     }
-
-    fn end_series(&mut self, _: Layout, _: bool) {}
-
-    fn end_statement(&mut self, _: usize, _: Vec<Message>) {}
 
     fn commit(&mut self) {
         self.committed = self.out.len();

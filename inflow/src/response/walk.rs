@@ -75,8 +75,11 @@ pub(crate) trait Sink {
         series: &mut Self::Series,
         source: &mut S,
     ) -> Result<(), S::Error>;
-    fn end_series(&mut self, series: Self::Series, partial: bool);
-    fn end_statement(&mut self, statement: usize, messages: Vec<Message>);
+    /// A series' rows are all read; `partial`: it continues in the next
+    /// document.
+    fn end_series(&mut self, _series: Self::Series, _partial: bool) {}
+    /// A statement's series are all read.
+    fn end_statement(&mut self, _statement: usize, _messages: Vec<Message>) {}
     fn commit(&mut self);
     fn rollback(&mut self);
 }
